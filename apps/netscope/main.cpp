@@ -1,0 +1,117 @@
+// netscope [EAL options] -- [options]: replay or capture traffic through the DPDK data
+// plane and report per-SA sequence anomalies.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netscope/config/config.hpp"
+#include "netscope/runtime/runtime.hpp"
+#include "netscope_version.h"
+
+namespace {
+
+struct Overrides {
+  std::string config_file;
+  std::optional<std::string> report_json;
+  std::optional<std::uint32_t> window, stuck_threshold, max_sas, max_flows, max_anomalies,
+      max_events, mbufs, rx_ring;
+  std::optional<std::uint64_t> reset_threshold;
+  std::optional<std::uint16_t> burst;
+  std::optional<double> duration;
+  std::vector<std::string> extended;
+  bool live = false;
+  bool no_progress = false;
+  bool no_text = false;
+  bool quiet = false;
+};
+
+void add_options(CLI::App& app, Overrides& o) {
+  app.add_option("-c,--config", o.config_file, "YAML configuration file (see config/netscope.yaml)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--report-json", o.report_json, "write the JSON report (docs/report-format.md) to FILE");
+  app.add_option("--window", o.window, "replay window W in packets (32..4096, default 64)");
+  app.add_option("--reset-threshold", o.reset_threshold, "backward jump that resets an SA (default 65536)");
+  app.add_option("--stuck-threshold", o.stuck_threshold, "packets with one number that make a stuck event (default 8)");
+  app.add_option("--extended", o.extended,
+                 "extended numbering (XPN/ESN) for SAs: macsec[:SCI], esp[:SPI], ah[:SPI]; repeatable");
+  app.add_option("--max-sas", o.max_sas, "SA table capacity per worker lcore");
+  app.add_option("--max-flows", o.max_flows, "flow table capacity per worker lcore");
+  app.add_option("--max-anomalies", o.max_anomalies, "anomalies listed in the report (all are counted)");
+  app.add_option("--max-events", o.max_events, "anomaly events kept per worker lcore");
+  app.add_option("--burst", o.burst, "RX burst size (1..512, default 32)");
+  app.add_option("--mbufs", o.mbufs, "mbufs in the RX pool");
+  app.add_option("--rx-ring", o.rx_ring, "RX descriptors per queue");
+  app.add_option("--duration", o.duration, "stop after this many seconds");
+  app.add_flag("--live", o.live, "do not stop at the end of the captures; run until a signal");
+  app.add_flag("--no-progress", o.no_progress, "no progress line on stderr");
+  app.add_flag("--no-report", o.no_text, "no human report on stdout");
+  app.add_flag("-q,--quiet", o.quiet, "print only the report");
+}
+
+netscope::config::Config build_config(const Overrides& o) {
+  using netscope::config::Config;
+  Config c;
+  if (!o.config_file.empty()) c = netscope::config::load_yaml_file(o.config_file, c);
+  if (o.report_json) c.report_json = *o.report_json;
+  if (o.window) c.engine.tracker.window = *o.window;
+  if (o.reset_threshold) c.engine.tracker.reset_threshold = *o.reset_threshold;
+  if (o.stuck_threshold) c.engine.tracker.stuck_threshold = *o.stuck_threshold;
+  for (const std::string& s : o.extended) {
+    c.engine.extended.push_back(netscope::config::parse_extended_selector(s));
+  }
+  if (o.max_sas) c.engine.max_sas = *o.max_sas;
+  if (o.max_flows) c.engine.max_flows = *o.max_flows;
+  if (o.max_anomalies) c.max_anomalies = *o.max_anomalies;
+  if (o.max_events) c.engine.max_events = *o.max_events;
+  if (o.burst) c.burst = *o.burst;
+  if (o.mbufs) c.mbufs = *o.mbufs;
+  if (o.rx_ring) c.rx_ring = *o.rx_ring;
+  if (o.duration) c.duration_s = *o.duration;
+  if (o.live) c.live = true;
+  if (o.no_progress || o.quiet) c.progress = false;
+  if (o.no_text) c.report_text = false;
+  netscope::config::validate(c);
+  return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Split at "--": EAL options before it, ours after it (as dpdk-testpmd).
+  int sep = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) {
+      sep = i;
+      break;
+    }
+  }
+  std::vector<char*> app_argv{argv[0]};
+  for (int i = sep + 1; i < argc; ++i) app_argv.push_back(argv[i]);
+
+  CLI::App app{"NetScope: MACsec/IPsec sequence analyzer on DPDK.\n"
+               "Usage: netscope [EAL options] -- [options]\n"
+               "Example: netscope --no-huge --no-pci -l 0-1 --vdev=net_pcap0,rx_pcap=in.pcap -- --report-json r.json",
+               "netscope"};
+  app.set_version_flag("--version", std::string("netscope ") + NETSCOPE_VERSION);
+  Overrides o;
+  add_options(app, o);
+  netscope::config::Config cfg;
+  try {
+    app.parse(static_cast<int>(app_argv.size()), app_argv.data());
+    cfg = build_config(o);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const netscope::config::ConfigError& e) {
+    std::fprintf(stderr, "netscope: %s\n", e.what());
+    return 2;
+  }
+
+  std::vector<char*> eal_argv(argv, argv + sep);
+  eal_argv.push_back(nullptr);
+  if (netscope::runtime::init_eal(sep, eal_argv.data()) < 0) return 2;
+  return netscope::runtime::run_analyzer(cfg, o.quiet);
+}

@@ -1,0 +1,45 @@
+// NetScope run configuration: defaults, YAML loading, validation. Control side only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "netscope/engine/worker.hpp"
+
+namespace netscope::config {
+
+/// A configuration error, with the name of the offending field in what().
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Config {
+  engine::EngineConfig engine;          ///< window, thresholds, table sizes, extended SAs
+  std::uint32_t max_anomalies = 10000;  ///< anomalies listed in the report
+  std::uint32_t max_report_flows = 10000;  ///< flows listed in the JSON report
+  std::string report_json;              ///< path, empty for none
+  bool report_text = true;              ///< human report on stdout at the end
+  bool progress = true;                 ///< progress line on stderr once a second
+  std::uint16_t burst = 32;             ///< RX burst size, 1..512
+  std::uint32_t mbufs = 8191;           ///< mbufs per pool
+  std::uint32_t rx_ring = 1024;         ///< RX descriptors per queue
+  double duration_s = 0;                ///< stop after this many seconds (0: no limit)
+  bool live = false;                    ///< ignore end-of-capture, run until a signal
+};
+
+/// Loads a YAML file over `base`. Throws ConfigError naming the field (and file) on any
+/// unknown key, wrong type or out-of-range value.
+Config load_yaml_file(const std::string& path, Config base = {});
+/// Same, from YAML text (tests).
+Config load_yaml_text(const std::string& text, Config base = {});
+
+/// Checks ranges after all overrides; throws ConfigError.
+void validate(const Config& c);
+
+/// Parses "macsec[:SCI-hex]", "esp[:SPI]" or "ah[:SPI]" into a selector; throws ConfigError.
+engine::ExtendedSelector parse_extended_selector(const std::string& text);
+
+}  // namespace netscope::config

@@ -1,0 +1,51 @@
+// The end-of-run report: JSON document (docs/report-format.md) and human text.
+// Control side only: reads worker tables after the workers stopped.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "netscope/config/config.hpp"
+#include "netscope/engine/worker.hpp"
+
+namespace netscope::report {
+
+inline constexpr int kReportVersion = 1;
+
+/// What the runtime knows about one port at the end of a run.
+struct PortSummary {
+  std::uint16_t id = 0;
+  std::string name;    ///< ethdev name, e.g. "net_pcap0"
+  std::string driver;  ///< e.g. "net_pcap"
+  std::string source;  ///< capture file(s) for replay ports, empty otherwise
+  bool replay = false;
+  std::uint64_t expected_packets = 0;  ///< records in the capture(s) (replay ports)
+  std::uint64_t rx_packets = 0;        ///< rte_eth_stats ipackets
+  std::uint64_t rx_bytes = 0;
+  std::uint64_t rx_missed = 0;
+  std::uint64_t rx_errors = 0;
+  std::uint64_t rx_nombuf = 0;
+};
+
+struct RunSummary {
+  std::uint64_t start_unix_ns = 0;
+  std::uint64_t end_unix_ns = 0;
+  double wall_seconds = 0;
+  std::string stop_reason;  ///< "end_of_input", "signal", "duration"
+  std::vector<PortSummary> ports;
+  std::vector<const engine::Worker*> workers;
+  const config::Config* config = nullptr;
+  std::string capture_warning;  ///< e.g. a truncated capture file
+};
+
+/// Builds the versioned JSON report.
+nlohmann::json build_json(const RunSummary& run);
+
+/// Writes the human-readable report.
+void write_text(const RunSummary& run, std::FILE* out);
+
+}  // namespace netscope::report

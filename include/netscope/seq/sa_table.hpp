@@ -1,0 +1,99 @@
+// Fixed-capacity table of security associations, one per lcore (single writer).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "netscope/decode/packet.hpp"
+#include "netscope/seq/tracker.hpp"
+
+namespace netscope::seq {
+
+enum class SaProtocol : std::uint8_t { macsec = 1, esp = 2, ah = 3 };
+
+/// Stable lower-case name ("macsec", "esp", "ah").
+std::string_view to_string(SaProtocol p) noexcept;
+
+/// Identity of a sequence space. MACsec: (sci, an). ESP/AH: (protocol, dst, spi).
+struct SaKey {
+  std::uint64_t sci = 0;
+  std::array<std::uint8_t, 16> dst{};  ///< destination address, IPv4 in the first 4 bytes
+  std::uint32_t spi = 0;
+  SaProtocol protocol = SaProtocol::macsec;
+  std::uint8_t an = 0;
+  std::uint8_t ip_version = 0;
+  std::uint8_t udp_encap = 0;  ///< ESP in UDP 4500; part of the key (a different path)
+  friend bool operator==(const SaKey&, const SaKey&) = default;
+};
+static_assert(sizeof(SaKey) == 32);
+
+/// 64-bit hash of a key; also used to pick the owning lcore.
+[[nodiscard]] std::uint64_t hash(const SaKey& k) noexcept;
+
+/// Builds the SA key of a decoded packet, if it carries a MACsec SecTAG, ESP or AH header.
+/// For MACsec with SC=0 the SCI is the source MAC with port 1. The sequence number goes
+/// to `seq32`. Returns false for packets without a sequence space.
+bool sa_key_of(const decode::DecodedPacket& p, SaKey& key, std::uint32_t& seq32) noexcept;
+
+/// "sci" text: 16 lower-case hex digits.
+std::string sci_text(std::uint64_t sci);
+/// Destination address text ("10.0.0.2", "2001:db8::1").
+std::string ip_text(const std::array<std::uint8_t, 16>& addr, std::uint8_t version);
+
+struct SaEntry {
+  SaKey key;
+  SequenceTracker tracker;
+  std::uint64_t bytes = 0;
+  std::uint64_t first_seen_ns = 0;
+  std::uint64_t last_seen_ns = 0;
+  std::uint16_t port = 0;  ///< port of the first packet
+  bool used = false;
+};
+
+/// Open-addressing SA table with all memory allocated at construction.
+/// Not thread-safe: one lcore writes it; others read it only after that lcore stopped.
+class SaTable {
+ public:
+  /// Allocates `capacity` (rounded up to a power of two) entries and their windows.
+  SaTable(std::uint32_t capacity, const TrackerConfig& cfg);
+
+  /// Finds or inserts the SA. Returns nullptr when the table is full (caller counts it).
+  /// `created` is set when the entry is new. Does not allocate.
+  SaEntry* find_or_insert(const SaKey& key, std::uint64_t h, bool& created) noexcept;
+
+  /// MACsec only: the most recently seen other AN of the same SCI, or nullptr.
+  [[nodiscard]] const SaEntry* previous_an(const SaKey& key) const noexcept;
+
+  std::span<std::uint64_t> bitmap(const SaEntry& e) noexcept;
+  [[nodiscard]] std::span<const std::uint64_t> bitmap(const SaEntry& e) const noexcept;
+
+  [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
+  [[nodiscard]] std::uint32_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] const TrackerConfig& config() const noexcept { return cfg_; }
+
+  /// Visits every used entry (control side, after the writer stopped).
+  template <typename F>
+  void for_each(F&& f) const {
+    for (std::uint32_t i = 0; i < capacity_; ++i) {
+      if (entries_[i].used) {
+        f(entries_[i]);
+      }
+    }
+  }
+
+ private:
+  [[nodiscard]] const SaEntry* find(const SaKey& key, std::uint64_t h) const noexcept;
+
+  TrackerConfig cfg_;
+  std::uint32_t capacity_ = 0;
+  std::uint32_t mask_ = 0;
+  std::uint32_t size_ = 0;
+  std::uint32_t max_size_ = 0;  ///< load limit that keeps probes short
+  std::uint32_t words_ = 0;
+  std::unique_ptr<SaEntry[]> entries_;
+  std::unique_ptr<std::uint64_t[]> bitmaps_;
+};
+
+}  // namespace netscope::seq

@@ -1,0 +1,194 @@
+#include "netscope/config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+namespace netscope::config {
+
+namespace {
+
+std::uint64_t parse_u64(const std::string& text, const std::string& field, int base = 0) {
+  try {
+    std::size_t pos = 0;
+    const unsigned long long v = std::stoull(text, &pos, base);
+    if (pos != text.size() || text.empty() || text[0] == '-') throw std::invalid_argument(text);
+    return v;
+  } catch (const std::exception&) {
+    throw ConfigError(field + ": '" + text + "' is not a non-negative integer");
+  }
+}
+
+template <typename T>
+T scalar(const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) throw ConfigError(field + ": expected a scalar value");
+  if constexpr (std::is_same_v<T, bool>) {
+    bool v = false;
+    if (!YAML::convert<bool>::decode(n, v)) {
+      throw ConfigError(field + ": '" + n.Scalar() + "' is not true/false");
+    }
+    return v;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return n.Scalar();
+  } else if constexpr (std::is_same_v<T, double>) {
+    try {
+      return n.as<double>();
+    } catch (const YAML::Exception&) {
+      throw ConfigError(field + ": '" + n.Scalar() + "' is not a number");
+    }
+  } else {
+    const std::uint64_t v = parse_u64(n.Scalar(), field);
+    if (v > std::numeric_limits<T>::max()) throw ConfigError(field + ": value too large");
+    return static_cast<T>(v);
+  }
+}
+
+void check_keys(const YAML::Node& map, const std::string& where,
+                const std::set<std::string>& allowed) {
+  if (!map.IsMap()) throw ConfigError(where + ": expected a mapping");
+  for (const auto& kv : map) {
+    const std::string key = kv.first.as<std::string>();
+    if (!allowed.contains(key)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      throw ConfigError((where.empty() ? key : where + "." + key) +
+                        ": unknown key (expected one of: " + list + ")");
+    }
+  }
+}
+
+engine::ExtendedSelector selector_from_yaml(const YAML::Node& n, const std::string& where) {
+  check_keys(n, where, {"protocol", "sci", "spi"});
+  if (!n["protocol"]) throw ConfigError(where + ".protocol: missing");
+  std::string text = scalar<std::string>(n["protocol"], where + ".protocol");
+  if (n["sci"]) text += ":" + scalar<std::string>(n["sci"], where + ".sci");
+  if (n["spi"]) text += ":" + scalar<std::string>(n["spi"], where + ".spi");
+  try {
+    return parse_extended_selector(text);
+  } catch (const ConfigError& e) {
+    throw ConfigError(where + ": " + e.what());
+  }
+}
+
+Config apply(const YAML::Node& root, Config c) {
+  if (!root || root.IsNull()) return c;
+  check_keys(root, "", {"sequence", "limits", "output", "runtime"});
+  if (const auto s = root["sequence"]) {
+    check_keys(s, "sequence", {"window", "reset_threshold", "stuck_threshold", "extended"});
+    auto& t = c.engine.tracker;
+    if (s["window"]) t.window = scalar<std::uint32_t>(s["window"], "sequence.window");
+    if (s["reset_threshold"])
+      t.reset_threshold = scalar<std::uint64_t>(s["reset_threshold"], "sequence.reset_threshold");
+    if (s["stuck_threshold"])
+      t.stuck_threshold = scalar<std::uint32_t>(s["stuck_threshold"], "sequence.stuck_threshold");
+    if (const auto ext = s["extended"]) {
+      if (!ext.IsSequence()) throw ConfigError("sequence.extended: expected a list");
+      for (std::size_t i = 0; i < ext.size(); ++i) {
+        c.engine.extended.push_back(
+            selector_from_yaml(ext[i], "sequence.extended[" + std::to_string(i) + "]"));
+      }
+    }
+  }
+  if (const auto l = root["limits"]) {
+    check_keys(l, "limits", {"max_sas", "max_flows", "max_anomalies", "max_events", "max_report_flows"});
+    if (l["max_report_flows"])
+      c.max_report_flows = scalar<std::uint32_t>(l["max_report_flows"], "limits.max_report_flows");
+    if (l["max_sas"]) c.engine.max_sas = scalar<std::uint32_t>(l["max_sas"], "limits.max_sas");
+    if (l["max_flows"])
+      c.engine.max_flows = scalar<std::uint32_t>(l["max_flows"], "limits.max_flows");
+    if (l["max_anomalies"])
+      c.max_anomalies = scalar<std::uint32_t>(l["max_anomalies"], "limits.max_anomalies");
+    if (l["max_events"])
+      c.engine.max_events = scalar<std::uint32_t>(l["max_events"], "limits.max_events");
+  }
+  if (const auto o = root["output"]) {
+    check_keys(o, "output", {"report_json", "report_text", "progress"});
+    if (o["report_json"]) c.report_json = scalar<std::string>(o["report_json"], "output.report_json");
+    if (o["report_text"]) c.report_text = scalar<bool>(o["report_text"], "output.report_text");
+    if (o["progress"]) c.progress = scalar<bool>(o["progress"], "output.progress");
+  }
+  if (const auto r = root["runtime"]) {
+    check_keys(r, "runtime", {"burst", "mbufs", "rx_ring", "duration", "live"});
+    if (r["burst"]) c.burst = scalar<std::uint16_t>(r["burst"], "runtime.burst");
+    if (r["mbufs"]) c.mbufs = scalar<std::uint32_t>(r["mbufs"], "runtime.mbufs");
+    if (r["rx_ring"]) c.rx_ring = scalar<std::uint32_t>(r["rx_ring"], "runtime.rx_ring");
+    if (r["duration"]) c.duration_s = scalar<double>(r["duration"], "runtime.duration");
+    if (r["live"]) c.live = scalar<bool>(r["live"], "runtime.live");
+  }
+  return c;
+}
+
+}  // namespace
+
+engine::ExtendedSelector parse_extended_selector(const std::string& text) {
+  engine::ExtendedSelector s;
+  const auto colon = text.find(':');
+  const std::string proto = text.substr(0, colon);
+  const std::string value = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (proto == "macsec") {
+    s.protocol = seq::SaProtocol::macsec;
+    if (!value.empty()) {
+      if (value.size() > 16) throw ConfigError("SCI '" + value + "' is longer than 16 hex digits");
+      s.sci = parse_u64(value, "sci", 16);
+    }
+  } else if (proto == "esp" || proto == "ah") {
+    s.protocol = proto == "esp" ? seq::SaProtocol::esp : seq::SaProtocol::ah;
+    if (!value.empty()) {
+      const std::uint64_t v = parse_u64(value, "spi");
+      if (v > 0xFFFFFFFFull) throw ConfigError("SPI '" + value + "' does not fit 32 bits");
+      s.spi = static_cast<std::uint32_t>(v);
+    }
+  } else {
+    throw ConfigError("extended selector '" + text +
+                      "': protocol must be macsec, esp or ah (e.g. macsec:001122334455000a, esp:0x1001)");
+  }
+  return s;
+}
+
+Config load_yaml_text(const std::string& text, Config base) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(std::string("YAML syntax: ") + e.what());
+  }
+  Config c = apply(root, std::move(base));
+  validate(c);
+  return c;
+}
+
+Config load_yaml_file(const std::string& path, Config base) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw ConfigError("config file '" + path + "' cannot be read");
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("config file '" + path + "': YAML syntax: " + e.what());
+  }
+  try {
+    Config c = apply(root, std::move(base));
+    validate(c);
+    return c;
+  } catch (const ConfigError& e) {
+    throw ConfigError("config file '" + path + "': " + e.what());
+  }
+}
+
+void validate(const Config& c) {
+  const auto& t = c.engine.tracker;
+  if (t.window < seq::kMinWindow || t.window > seq::kMaxWindow)
+    throw ConfigError("sequence.window: " + std::to_string(t.window) + " is outside 32..4096");
+  if (t.reset_threshold <= t.window)
+    throw ConfigError("sequence.reset_threshold: must be larger than the window");
+  if (t.stuck_threshold < 2) throw ConfigError("sequence.stuck_threshold: must be at least 2");
+  if (c.engine.max_sas < 1) throw ConfigError("limits.max_sas: must be at least 1");
+  if (c.engine.max_flows < 1) throw ConfigError("limits.max_flows: must be at least 1");
+  if (c.burst < 1 || c.burst > 512) throw ConfigError("runtime.burst: must be 1..512");
+  if (c.mbufs < 1023) throw ConfigError("runtime.mbufs: must be at least 1023");
+  if (c.rx_ring < 64 || c.rx_ring > 16384)
+    throw ConfigError("runtime.rx_ring: must be 64..16384");
+  if (c.duration_s < 0) throw ConfigError("runtime.duration: must not be negative");
+}
+
+}  // namespace netscope::config

@@ -1,0 +1,168 @@
+#include "netscope/seq/sa_table.hpp"
+
+#include <arpa/inet.h>
+
+#include <bit>
+#include <cstdio>
+#include <cstring>
+
+namespace netscope::seq {
+
+std::string_view to_string(SaProtocol p) noexcept {
+  switch (p) {
+    case SaProtocol::macsec:
+      return "macsec";
+    case SaProtocol::esp:
+      return "esp";
+    case SaProtocol::ah:
+      return "ah";
+  }
+  return "unknown";
+}
+
+std::uint64_t hash(const SaKey& k) noexcept {
+  std::uint64_t w[4];
+  std::memcpy(w, &k, sizeof w);
+  // Multiply-xorshift mix (splitmix64 finalizer) over the four words.
+  std::uint64_t h = 0x9E3779B97F4A7C15ull;
+  for (std::uint64_t x : w) {
+    h ^= x + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBull;
+    h ^= h >> 31;
+  }
+  return h;
+}
+
+bool sa_key_of(const decode::DecodedPacket& p, SaKey& key, std::uint32_t& seq32) noexcept {
+  key = SaKey{};
+  if (p.has(decode::kLayerMacsec)) {
+    key.protocol = SaProtocol::macsec;
+    key.an = p.sectag.an;
+    if (p.sectag.has_sci) {
+      key.sci = p.sectag.sci;
+    } else {
+      std::uint64_t mac = 0;
+      for (std::uint8_t b : p.eth.src) {
+        mac = (mac << 8) | b;
+      }
+      key.sci = (mac << 16) | 1u;
+    }
+    seq32 = p.sectag.pn;
+    return true;
+  }
+  const bool esp = p.has(decode::kLayerEsp);
+  const bool ah = p.has(decode::kLayerAh);
+  if (!esp && !ah) {
+    return false;
+  }
+  // AH outside ESP: the outer AH is the sequence space we see first.
+  if (ah) {
+    key.protocol = SaProtocol::ah;
+    key.spi = p.ah.spi;
+    seq32 = p.ah.seq;
+  } else {
+    key.protocol = SaProtocol::esp;
+    key.spi = p.esp.spi;
+    seq32 = p.esp.seq;
+    key.udp_encap = p.has(decode::kLayerNatT) ? 1 : 0;
+  }
+  if (p.ip_version == 4) {
+    key.ip_version = 4;
+    key.dst = p.ipv4.dst.bytes;
+  } else if (p.ip_version == 6) {
+    key.ip_version = 6;
+    key.dst = p.ipv6.dst.bytes;
+  }
+  return true;
+}
+
+std::string sci_text(std::uint64_t sci) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(sci));
+  return buf;
+}
+
+std::string ip_text(const std::array<std::uint8_t, 16>& addr, std::uint8_t version) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (version == 4) {
+    inet_ntop(AF_INET, addr.data(), buf, sizeof buf);
+  } else if (version == 6) {
+    inet_ntop(AF_INET6, addr.data(), buf, sizeof buf);
+  }
+  return buf;
+}
+
+SaTable::SaTable(std::uint32_t capacity, const TrackerConfig& cfg) : cfg_(cfg) {
+  capacity_ = std::bit_ceil(std::max<std::uint32_t>(capacity, 16) * 2);
+  mask_ = capacity_ - 1;
+  max_size_ = std::max<std::uint32_t>(capacity, 16);
+  words_ = window_words(cfg.window);
+  entries_ = std::make_unique<SaEntry[]>(capacity_);
+  bitmaps_ = std::make_unique<std::uint64_t[]>(static_cast<std::size_t>(capacity_) * words_);
+}
+
+const SaEntry* SaTable::find(const SaKey& key, std::uint64_t h) const noexcept {
+  for (std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;; i = (i + 1) & mask_) {
+    const SaEntry& e = entries_[i];
+    if (!e.used) {
+      return nullptr;
+    }
+    if (e.key == key) {
+      return &e;
+    }
+  }
+}
+
+SaEntry* SaTable::find_or_insert(const SaKey& key, std::uint64_t h, bool& created) noexcept {
+  created = false;
+  for (std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;; i = (i + 1) & mask_) {
+    SaEntry& e = entries_[i];
+    if (e.used) {
+      if (e.key == key) {
+        return &e;
+      }
+      continue;
+    }
+    if (size_ >= max_size_) {
+      return nullptr;
+    }
+    e.used = true;
+    e.key = key;
+    e.bytes = 0;
+    e.tracker.init(false);
+    ++size_;
+    created = true;
+    return &e;
+  }
+}
+
+const SaEntry* SaTable::previous_an(const SaKey& key) const noexcept {
+  const SaEntry* best = nullptr;
+  for (std::uint8_t an = 0; an < 4; ++an) {
+    if (an == key.an) {
+      continue;
+    }
+    SaKey other = key;
+    other.an = an;
+    const SaEntry* e = find(other, hash(other));
+    if (e != nullptr && (best == nullptr || e->last_seen_ns > best->last_seen_ns)) {
+      best = e;
+    }
+  }
+  return best;
+}
+
+std::span<std::uint64_t> SaTable::bitmap(const SaEntry& e) noexcept {
+  const auto idx = static_cast<std::size_t>(&e - entries_.get());
+  return {bitmaps_.get() + idx * words_, words_};
+}
+
+std::span<const std::uint64_t> SaTable::bitmap(const SaEntry& e) const noexcept {
+  const auto idx = static_cast<std::size_t>(&e - entries_.get());
+  return {bitmaps_.get() + idx * words_, words_};
+}
+
+}  // namespace netscope::seq
