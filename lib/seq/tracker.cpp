@@ -201,7 +201,11 @@ Observation SequenceTracker::track(std::uint32_t seq32, std::span<std::uint64_t>
     const std::uint64_t back = highest_ - ext;
     if (back < window) {
       if (ext < floor_) {
-        floor_ = ext;  // its bit is already set: numbers below the baseline count as seen
+        // Late from before the first packet: the numbers between it and the old baseline
+        // were sent too, so they become holes. Its own bit is already set.
+        fill(bitmap, ext + 1, floor_ - ext - 1, false);
+        if (first_seq_ == floor_) first_seq_ = ext;
+        floor_ = ext;
         ++counters_.reordered;
         add_event(obs, EventType::reordered, 1);
       } else if (test_bit(bitmap, ext)) {
