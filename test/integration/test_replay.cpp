@@ -317,3 +317,49 @@ TEST(Replay, ConfigFileAndCommandLineOverride) {
 
 }  // namespace
 }  // namespace netscope::itest
+
+namespace netscope::itest {
+namespace {
+
+TEST(Replay, ReportMatchesJsonSchema) {
+  const std::string dir = temp_dir();
+  std::vector<Frame> f;
+  for (std::uint32_t s : {1u, 2u, 4u, 3u, 3u, 9u}) f.push_back(esp4(0x42, s));
+  for (std::uint32_t s : {1u, 3u}) f.push_back(ah6(0x43, s));
+  for (std::uint32_t pn : {5u, 6u, 8u}) f.push_back(macsec(true, 1, pn, 0x0011223344550001ull));
+  f.push_back(esp_natt(0x44, 1));
+  f.push_back(ike_natt());
+  f.push_back(udp4(7, 8));
+  tf::Buf runt(10, 0xAB);
+  f.push_back(runt);
+  write_pcap(dir + "/mix.pcap", f);
+  const RunResult r = replay(dir, {dir + "/mix.pcap"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string schema = binary("NETSCOPE_SOURCE_ROOT") + "/docs/report-schema.json";
+  const std::string cmd =
+      "/usr/bin/python3 -c 'import json,sys,jsonschema; "
+      "jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))' " +
+      schema + " " + dir + "/report.json 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  const int rc = pclose(p);
+  EXPECT_EQ(rc, 0) << out;
+  // The schema really rejects a broken report.
+  json broken = r.report;
+  broken["sas"][0]["lost"] = -1;
+  {
+    std::ofstream o(dir + "/broken.json");
+    o << broken.dump();
+  }
+  const std::string cmd2 =
+      "/usr/bin/python3 -c 'import json,sys,jsonschema; "
+      "jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))' " +
+      schema + " " + dir + "/broken.json >/dev/null 2>&1";
+  EXPECT_NE(std::system(cmd2.c_str()), 0);
+}
+
+}  // namespace
+}  // namespace netscope::itest
