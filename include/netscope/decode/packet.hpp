@@ -164,7 +164,7 @@ struct Sectag {
   std::uint32_t pn = 0;       ///< packet number (low 32 bits for XPN suites)
   bool has_sci = false;
   std::uint64_t sci = 0;      ///< SCI as a big-endian 64-bit number (MAC << 16 | port)
-  std::uint16_t header_len = 0;    ///< 8 or 16 bytes after the EtherType
+  std::uint16_t header_len = 0;    ///< SecTAG length including its EtherType: 8, or 16 with an SCI
   std::uint16_t secure_data_offset = 0;  ///< from frame start
   std::uint16_t secure_data_len = 0;     ///< bytes between SecTAG and ICV
   /// True when the secure data is integrity-protected only (E=0) and can be decoded further.
