@@ -9,7 +9,7 @@ PACKAGES=(
   dpdk dpdk-dev libdpdk-dev python3-pyelftools libpcap-dev libbpf-dev libxdp-dev
   libyaml-cpp-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libssl-dev
-  tshark tcpdump python3-jsonschema
+  tshark tcpdump python3-jsonschema python3-scapy
 )
 
 missing=()

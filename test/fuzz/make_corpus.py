@@ -101,7 +101,8 @@ ALL_TCP_OPTIONS = (bytes([2, 4]) + be16(1460) + b"\x01" + bytes([3, 3, 7]) + byt
 
 
 def udp(sport, dport, payload_len, length=None):
-    return be16(sport) + be16(dport) + be16(length if length is not None else 8 + payload_len) + be16(0)
+    n = length if length is not None else 8 + payload_len
+    return be16(sport) + be16(dport) + be16(n) + be16(0)
 
 
 def icmp(t, code, rest):
@@ -148,25 +149,32 @@ def frames():
     f["arp"] = ethernet(ARP) + payload(28)
     f["lldp"] = ethernet(0x88CC) + payload(30)
     t = tcp(40000, 443, 1, 2, 0x10) + payload(6)
-    f["mpls2_ipv6_tcp"] = ethernet(MPLS_UC) + mpls(16, False) + mpls(17, True) + ipv6(TCP, len(t)) + t
+    f["mpls2_ipv6_tcp"] = (ethernet(MPLS_UC) + mpls(16, False) + mpls(17, True) +
+                           ipv6(TCP, len(t)) + t)
     f["mpls_mc_ipv4_icmp"] = ethernet(MPLS_MC) + mpls(100, True) + ipv4(ICMP, 8) + icmp(8, 0, 1)
     f["mpls_control_word"] = ethernet(MPLS_UC) + mpls(16, True) + bytes(20)
     chain = ipv6_ext(FRAGMENT) + ipv6_frag(DSTOPTS, 0, True, 77) + ipv6_ext(UDP)
     u8 = udp(1, 2, 8) + payload(8)
-    f["ipv6_hbh_frag_dstopts_udp"] = ethernet(IPV6) + ipv6(HOPOPT, len(chain) + len(u8)) + chain + u8
-    f["ipv6_later_fragment"] = ethernet(IPV6) + ipv6(FRAGMENT, 32) + ipv6_frag(TCP, 8, False, 3) + payload(24)
+    f["ipv6_hbh_frag_dstopts_udp"] = (ethernet(IPV6) + ipv6(HOPOPT, len(chain) + len(u8)) +
+                                      chain + u8)
+    f["ipv6_later_fragment"] = (ethernet(IPV6) + ipv6(FRAGMENT, 32) +
+                                ipv6_frag(TCP, 8, False, 3) + payload(24))
     f["ipv6_routing_udp"] = ethernet(IPV6) + ipv6(ROUTING, 24 + 8) + ipv6_ext(UDP, 2) + udp(1, 2, 0)
-    f["ipv6_jumbo_udp"] = ethernet(IPV6) + ipv6(HOPOPT, 0) + bytes([UDP, 0, 0xC2, 4, 0, 1, 0, 0]) + udp(1, 2, 0)
+    jumbo_hbh = bytes([UDP, 0, 0xC2, 4, 0, 1, 0, 0])  # Jumbo Payload option
+    f["ipv6_jumbo_udp"] = ethernet(IPV6) + ipv6(HOPOPT, 0) + jumbo_hbh + udp(1, 2, 0)
     f["ipv6_nonext"] = ethernet(IPV6) + ipv6(NONXT, 4) + payload(4)
     tt = tcp(40000, 80, 1000, 0, 0x02, ALL_TCP_OPTIONS) + payload(3)
-    f["ipv4opts_tcp_all_options"] = ethernet(IPV4) + ipv4(TCP, len(tt), options=bytes([0x94, 4, 0, 0])) + tt
+    router_alert = bytes([0x94, 4, 0, 0])
+    f["ipv4opts_tcp_all_options"] = ethernet(IPV4) + ipv4(TCP, len(tt), options=router_alert) + tt
     f["ipv4_icmp"] = ip4(ICMP, icmp(8, 0, 0x00070001) + payload(16))
     f["ipv6_icmpv6"] = ip6(ICMPV6, icmp(135, 0, 0) + payload(16))
     f["ipv4_first_fragment_tcp"] = ip4(TCP, tcp(1, 2, 3, 4, 0x10), frag=0x2000)
     f["ipv4_later_fragment"] = ip4(TCP, tcp(1, 2, 3, 4, 0), frag=0x0010)
     f["ipip"] = ip4(IPIP, ipv4(UDP, 0))
-    f["macsec_sci_encrypted"] = ethernet(MACSEC) + sectag(TCI_SC | TCI_E | TCI_C, 1, 0, 100) + payload(64) + ICV
-    f["macsec_encrypted"] = ethernet(MACSEC) + sectag(TCI_ES | TCI_E | TCI_C, 0, 0, 101) + payload(64) + ICV
+    sealed = payload(64) + ICV
+    confidential = TCI_E | TCI_C
+    f["macsec_sci_encrypted"] = ethernet(MACSEC) + sectag(TCI_SC | confidential, 1, 0, 100) + sealed
+    f["macsec_encrypted"] = ethernet(MACSEC) + sectag(TCI_ES | confidential, 0, 0, 101) + sealed
     uu = udp(5000, 6000, 24) + payload(24)
     inner = be16(IPV4) + ipv4(UDP, len(uu)) + uu
     f["macsec_integrity_ipv4_udp"] = ethernet(MACSEC) + sectag(0, 0, 0, 102) + inner + ICV
@@ -174,7 +182,8 @@ def frames():
     tv = tcp(1, 2, 3, 4, 0x02, bytes([2, 4, 5, 0xB4]))
     f["macsec_integrity_vlan_tcp"] = (ethernet(MACSEC) + sectag(TCI_SC, 1, 0, 5) + be16(VLAN) +
                                       vlan(30, IPV4) + ipv4(TCP, len(tv)) + tv + ICV)
-    f["macsec_short_sl_arp"] = ethernet(MACSEC) + sectag(0, 0, 30, 104) + be16(ARP) + payload(28) + ICV + bytes(8)
+    f["macsec_short_sl_arp"] = (ethernet(MACSEC) + sectag(0, 0, 30, 104) + be16(ARP) + payload(28) +
+                                ICV + bytes(8))  # SL locates the ICV; padding follows it
     e = esp(0x1001, 1) + payload(32)
     f["esp_ipv4"] = ip4(ESP, e)
     f["esp_ipv6"] = ip6(ESP, e)
@@ -200,13 +209,15 @@ def frames():
     bad_v[14] = 0x55
     f["ipv4_bad_version"] = bytes(bad_v)
     f["ipv4_bad_checksum"] = ip4(UDP, udp(1, 2, 0), fix=False)
-    f["ipv4_bad_options"] = ethernet(IPV4) + ipv4(UDP, 8, options=bytes([7, 9, 0, 0])) + udp(1, 2, 0)
+    long_rr = bytes([7, 9, 0, 0])  # record route claiming 9 bytes in a 4-byte option area
+    f["ipv4_bad_options"] = ethernet(IPV4) + ipv4(UDP, 8, options=long_rr) + udp(1, 2, 0)
     f["ipv4_total_length_zero"] = ethernet(IPV4) + ipv4(UDP, 8, total=0) + udp(1, 2, 0)
     f["ipv6_ext_depth"] = ip6(DSTOPTS, ipv6_ext(DSTOPTS) * 8 + ipv6_ext(UDP))
     f["ipv6_bad_payload_length"] = ethernet(IPV6) + ipv6(DSTOPTS, 4) + ipv6_ext(UDP) + udp(1, 2, 0)
     f["tcp_bad_options"] = ip6(TCP, tcp(1, 2, 3, 4, 0x02, bytes([2, 5, 0, 0])))
     f["udp_bad_length"] = ip4(UDP, udp(1, 2, 0, length=4))
-    f["sectag_bad_tci"] = ethernet(MACSEC) + sectag(TCI_ES | TCI_SC | TCI_E | TCI_C, 0, 0, 1) + payload(64) + ICV
+    es_and_sc = TCI_ES | TCI_SC | confidential
+    f["sectag_bad_tci"] = ethernet(MACSEC) + sectag(es_and_sc, 0, 0, 1) + sealed
     f["sectag_bad_sl"] = ethernet(MACSEC) + sectag(0, 0, 50, 1) + payload(50) + ICV
     f["macsec_no_icv"] = ethernet(MACSEC) + sectag(0, 0, 20, 1) + payload(20) + bytes(15)
     f["ah_ipv6_bad_length"] = ip6(AH, ah(TCP, 1, 1, 8) + tcp(1, 2, 3, 4, 0))
@@ -269,7 +280,8 @@ def ipv6s():
     """IPv6 headers with extension chains, for fuzz_ipv6."""
     v = {}
     v["udp"] = ipv6(UDP, 8) + udp(1, 2, 0)
-    chain = ipv6_ext(ROUTING) + ipv6_ext(FRAGMENT, 1) + ipv6_frag(DSTOPTS, 0, True, 0xCAFE) + ipv6_ext(TCP)
+    chain = (ipv6_ext(ROUTING) + ipv6_ext(FRAGMENT, 1) + ipv6_frag(DSTOPTS, 0, True, 0xCAFE) +
+             ipv6_ext(TCP))
     v["hbh_routing_frag_dstopts_tcp"] = ipv6(HOPOPT, len(chain) + 20) + chain + tcp(1, 2, 3, 4, 2)
     v["later_fragment"] = ipv6(FRAGMENT, 24) + ipv6_frag(HOPOPT, 1448, False, 1) + bytes(16)
     v["atomic_fragment"] = ipv6(FRAGMENT, 16) + ipv6_frag(UDP, 0, False, 2) + udp(1, 2, 0)
@@ -294,8 +306,8 @@ def tcps():
     v = {}
     v["plain"] = tcp(443, 51000, 0x11223344, 0x55667788, 0x18)
     v["all_options"] = tcp(1, 2, 3, 4, 0x02, ALL_TCP_OPTIONS)
-    v["syn_mss_ws_sackok_ts"] = tcp(1, 2, 3, 0, 0x02, bytes([2, 4, 5, 0xB4, 4, 2, 8, 10]) + bytes(8) +
-                                    bytes([1, 3, 3, 7]))
+    syn_options = bytes([2, 4, 5, 0xB4, 4, 2, 8, 10]) + bytes(8) + bytes([1, 3, 3, 7])
+    v["syn_mss_ws_sackok_ts"] = tcp(1, 2, 3, 0, 0x02, syn_options)
     sack4 = bytes([1, 1, 5, 34]) + b"".join(be32(i * 100) for i in range(1, 9))
     v["sack_4_blocks"] = tcp(1, 2, 3, 4, 0x10, sack4 + bytes([30, 2]))
     v["sack_1_block"] = tcp(1, 2, 3, 4, 0x10, bytes([1, 1, 5, 10]) + be32(5) + be32(6))
