@@ -63,11 +63,15 @@ int run(const Options& o, bool has_eal_args) {
   }
 
   pk::GeneratorOptions g;
-  g.seed = o.seed ? *o.seed : std::random_device{}() * 0x100000001ull ^ std::random_device{}();
-  g.count = o.count ? *o.count : scenario.count.value_or(0);
+  if (o.seed) {
+    g.seed = *o.seed;
+  } else {
+    std::random_device rd;
+    g.seed = (std::uint64_t{rd()} << 32) | rd();
+  }
+  // Command-line limits replace the flow file's count; with neither, the file's count holds.
+  g.count = o.count ? *o.count : (o.duration_s ? 0 : scenario.count.value_or(0));
   if (o.duration_s) g.duration_ns = static_cast<std::uint64_t>(std::llround(*o.duration_s * 1e9));
-  if (o.count && !o.duration_s) g.duration_ns = 0;
-  if (o.duration_s && !o.count) g.count = 0;
   if (g.count == 0 && g.duration_ns == 0) {
     return usage_error("--count N or --duration SECONDS is required (the flow file sets no count)");
   }
@@ -144,8 +148,8 @@ int main(int argc, char** argv) {
   for (int i = first_ours; i < argc; ++i) ours.push_back(argv[i]);
 
   Options o;
-  CLI::App app{"netscope-gen: MACsec/IPsec traffic generator with real crypto and exact "
-               "sequence patterns.\nUsage: netscope-gen [EAL options] -- [options]",
+  CLI::App app{"MACsec/IPsec traffic generator with real crypto and exact sequence patterns.\n"
+               "netscope-gen [EAL options] -- [options]: only the options after -- are read here.",
                "netscope-gen"};
   app.add_option("--config", o.config, "Flow file (YAML, see docs/generator.md)");
   app.add_flag("--builtin-demo", o.builtin_demo, "Use the built-in demo scenario");

@@ -23,6 +23,8 @@ struct Overrides {
   std::optional<std::uint16_t> burst;
   std::optional<double> duration;
   std::vector<std::string> extended;
+  std::optional<std::string> mode, flows_out, flows_format;
+  std::optional<double> flow_timeout, tcp_closed_timeout;
   bool live = false;
   bool no_progress = false;
   bool no_text = false;
@@ -39,13 +41,18 @@ void add_options(CLI::App& app, Overrides& o) {
   app.add_option("--extended", o.extended,
                  "extended numbering (XPN/ESN) for SAs: macsec[:SCI], esp[:SPI], ah[:SPI]; repeatable");
   app.add_option("--max-sas", o.max_sas, "SA table capacity per worker lcore");
-  app.add_option("--max-flows", o.max_flows, "flow table capacity per worker lcore");
+  app.add_option("--max-flows", o.max_flows, "flow table capacity in total, split across worker lcores");
   app.add_option("--max-anomalies", o.max_anomalies, "anomalies listed in the report (all are counted)");
   app.add_option("--max-events", o.max_events, "anomaly events kept per worker lcore");
   app.add_option("--burst", o.burst, "RX burst size (1..512, default 32)");
   app.add_option("--mbufs", o.mbufs, "mbufs in the RX pool");
   app.add_option("--rx-ring", o.rx_ring, "RX descriptors per queue");
   app.add_option("--duration", o.duration, "stop after this many seconds");
+  app.add_option("--mode", o.mode, "auto, rtc (each lcore polls its queues) or pipeline (RX lcores shard to workers)");
+  app.add_option("--flows-out", o.flows_out, "export every flow record (expired, evicted, final) to FILE");
+  app.add_option("--flows-format", o.flows_format, "jsonl (default) or csv");
+  app.add_option("--flow-timeout", o.flow_timeout, "idle flow timeout in seconds (default 60)");
+  app.add_option("--tcp-closed-timeout", o.tcp_closed_timeout, "timeout after TCP FIN/RST in seconds (default 5)");
   app.add_flag("--live", o.live, "do not stop at the end of the captures; run until a signal");
   app.add_flag("--no-progress", o.no_progress, "no progress line on stderr");
   app.add_flag("--no-report", o.no_text, "no human report on stdout");
@@ -72,6 +79,11 @@ netscope::config::Config build_config(const Overrides& o) {
   if (o.rx_ring) c.rx_ring = *o.rx_ring;
   if (o.duration) c.duration_s = *o.duration;
   if (o.live) c.live = true;
+  if (o.mode) c.mode = *o.mode;
+  if (o.flows_out) c.flows_out = *o.flows_out;
+  if (o.flows_format) c.flows_format = *o.flows_format;
+  if (o.flow_timeout) c.engine.timeouts.idle_ns = static_cast<std::uint64_t>(*o.flow_timeout * 1e9);
+  if (o.tcp_closed_timeout) c.engine.timeouts.closed_ns = static_cast<std::uint64_t>(*o.tcp_closed_timeout * 1e9);
   if (o.no_progress || o.quiet) c.progress = false;
   if (o.no_text) c.report_text = false;
   netscope::config::validate(c);

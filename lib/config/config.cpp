@@ -72,7 +72,16 @@ engine::ExtendedSelector selector_from_yaml(const YAML::Node& n, const std::stri
 
 Config apply(const YAML::Node& root, Config c) {
   if (!root || root.IsNull()) return c;
-  check_keys(root, "", {"sequence", "limits", "output", "runtime"});
+  check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows"});
+  if (const auto f = root["flows"]) {
+    check_keys(f, "flows", {"idle_timeout", "tcp_closed_timeout", "expiry_work"});
+    if (f["idle_timeout"])
+      c.engine.timeouts.idle_ns = static_cast<std::uint64_t>(scalar<double>(f["idle_timeout"], "flows.idle_timeout") * 1e9);
+    if (f["tcp_closed_timeout"])
+      c.engine.timeouts.closed_ns =
+          static_cast<std::uint64_t>(scalar<double>(f["tcp_closed_timeout"], "flows.tcp_closed_timeout") * 1e9);
+    if (f["expiry_work"]) c.engine.expiry_work = scalar<std::uint32_t>(f["expiry_work"], "flows.expiry_work");
+  }
   if (const auto s = root["sequence"]) {
     check_keys(s, "sequence", {"window", "reset_threshold", "stuck_threshold", "extended"});
     auto& t = c.engine.tracker;
@@ -102,13 +111,18 @@ Config apply(const YAML::Node& root, Config c) {
       c.engine.max_events = scalar<std::uint32_t>(l["max_events"], "limits.max_events");
   }
   if (const auto o = root["output"]) {
-    check_keys(o, "output", {"report_json", "report_text", "progress"});
+    check_keys(o, "output", {"report_json", "report_text", "progress", "flows_out", "flows_format"});
+    if (o["flows_out"]) c.flows_out = scalar<std::string>(o["flows_out"], "output.flows_out");
+    if (o["flows_format"]) c.flows_format = scalar<std::string>(o["flows_format"], "output.flows_format");
     if (o["report_json"]) c.report_json = scalar<std::string>(o["report_json"], "output.report_json");
     if (o["report_text"]) c.report_text = scalar<bool>(o["report_text"], "output.report_text");
     if (o["progress"]) c.progress = scalar<bool>(o["progress"], "output.progress");
   }
   if (const auto r = root["runtime"]) {
-    check_keys(r, "runtime", {"burst", "mbufs", "rx_ring", "duration", "live"});
+    check_keys(r, "runtime", {"burst", "mbufs", "rx_ring", "duration", "live", "mode", "worker_ring", "record_ring"});
+    if (r["mode"]) c.mode = scalar<std::string>(r["mode"], "runtime.mode");
+    if (r["worker_ring"]) c.worker_ring = scalar<std::uint32_t>(r["worker_ring"], "runtime.worker_ring");
+    if (r["record_ring"]) c.record_ring = scalar<std::uint32_t>(r["record_ring"], "runtime.record_ring");
     if (r["burst"]) c.burst = scalar<std::uint16_t>(r["burst"], "runtime.burst");
     if (r["mbufs"]) c.mbufs = scalar<std::uint32_t>(r["mbufs"], "runtime.mbufs");
     if (r["rx_ring"]) c.rx_ring = scalar<std::uint32_t>(r["rx_ring"], "runtime.rx_ring");
@@ -189,6 +203,18 @@ void validate(const Config& c) {
   if (c.rx_ring < 64 || c.rx_ring > 16384)
     throw ConfigError("runtime.rx_ring: must be 64..16384");
   if (c.duration_s < 0) throw ConfigError("runtime.duration: must not be negative");
+  if (c.mode != "auto" && c.mode != "rtc" && c.mode != "pipeline")
+    throw ConfigError("runtime.mode: '" + c.mode + "' must be auto, rtc or pipeline");
+  if (c.flows_format != "jsonl" && c.flows_format != "csv")
+    throw ConfigError("output.flows_format: '" + c.flows_format + "' must be jsonl or csv");
+  const auto pow2 = [](std::uint32_t v) { return v >= 64 && (v & (v - 1)) == 0; };
+  if (!pow2(c.worker_ring) || c.worker_ring > 65536)
+    throw ConfigError("runtime.worker_ring: must be a power of two, 64..65536");
+  if (!pow2(c.record_ring) || c.record_ring > (1u << 20))
+    throw ConfigError("runtime.record_ring: must be a power of two, 64..1048576");
+  if (c.engine.timeouts.idle_ns == 0) throw ConfigError("flows.idle_timeout: must be positive");
+  if (c.engine.timeouts.closed_ns == 0) throw ConfigError("flows.tcp_closed_timeout: must be positive");
+  if (c.engine.expiry_work == 0) throw ConfigError("flows.expiry_work: must be at least 1");
 }
 
 }  // namespace netscope::config

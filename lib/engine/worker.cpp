@@ -1,5 +1,8 @@
 #include "netscope/engine/worker.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace netscope::engine {
 
 std::string_view to_string(TrafficClass c) noexcept {
@@ -30,13 +33,96 @@ TrafficClass classify(const decode::DecodedPacket& p) noexcept {
   return TrafficClass::other;
 }
 
-Worker::Worker(const EngineConfig& cfg)
+namespace {
+
+/// Byte-wise Toeplitz tables for the periodic 0x6D5A key: for a byte at offset i, the
+/// 32-bit key window starts at bit 8*i; with a 16-bit period only (i % 2) matters.
+struct ToeplitzTables {
+  std::array<std::array<std::uint32_t, 256>, 2> t{};
+  ToeplitzTables() {
+    const std::uint8_t key[8] = {0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A, 0x6D, 0x5A};
+    for (int phase = 0; phase < 2; ++phase) {
+      for (int b = 0; b < 256; ++b) {
+        std::uint32_t h = 0;
+        for (int bit = 0; bit < 8; ++bit) {
+          if ((b >> (7 - bit)) & 1) {
+            // Key window of 32 bits starting at bit (phase*8 + bit).
+            const int start = phase * 8 + bit;
+            std::uint64_t k = 0;
+            for (int i = 0; i < 8; ++i) k = (k << 8) | key[i];
+            h ^= static_cast<std::uint32_t>(k >> (32 - start));
+          }
+        }
+        t[static_cast<std::size_t>(phase)][static_cast<std::size_t>(b)] = h;
+      }
+    }
+  }
+};
+const ToeplitzTables kToeplitz;
+
+}  // namespace
+
+std::uint32_t toeplitz_6d5a(std::span<const std::uint8_t> data) noexcept {
+  std::uint32_t h = 0;
+  for (std::size_t i = 0; i < data.size(); ++i) h ^= kToeplitz.t[i & 1][data[i]];
+  return h;
+}
+
+std::uint32_t shard_hash(const decode::DecodedPacket& p) noexcept {
+  std::uint8_t buf[36];
+  seq::SaKey sa;
+  std::uint32_t seq32 = 0;
+  if (seq::sa_key_of(p, sa, seq32)) {
+    if (sa.protocol == seq::SaProtocol::macsec) {
+      for (int i = 0; i < 8; ++i) buf[i] = static_cast<std::uint8_t>(sa.sci >> (56 - 8 * i));
+      return toeplitz_6d5a({buf, 8});
+    }
+    const std::size_t alen = sa.ip_version == 6 ? 16 : 4;
+    std::memcpy(buf, sa.dst.data(), alen);
+    for (int i = 0; i < 4; ++i) buf[alen + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(sa.spi >> (24 - 8 * i));
+    return toeplitz_6d5a({buf, alen + 4});
+  }
+  flow::FlowKey k;
+  bool fwd = true;
+  if (flow::flow_key_of(p, k, fwd)) {
+    const std::size_t alen = k.ip_version == 6 ? 16 : 4;
+    std::memcpy(buf, k.addr_a.data(), alen);
+    std::memcpy(buf + alen, k.addr_b.data(), alen);
+    buf[2 * alen] = static_cast<std::uint8_t>(k.port_a >> 8);
+    buf[2 * alen + 1] = static_cast<std::uint8_t>(k.port_a);
+    buf[2 * alen + 2] = static_cast<std::uint8_t>(k.port_b >> 8);
+    buf[2 * alen + 3] = static_cast<std::uint8_t>(k.port_b);
+    return toeplitz_6d5a({buf, 2 * alen + 4});
+  }
+  const bool src_first = std::memcmp(p.eth.src.data(), p.eth.dst.data(), 6) <= 0;
+  std::memcpy(buf, src_first ? p.eth.src.data() : p.eth.dst.data(), 6);
+  std::memcpy(buf + 6, src_first ? p.eth.dst.data() : p.eth.src.data(), 6);
+  return toeplitz_6d5a({buf, 12});
+}
+
+CollectingSink::CollectingSink(std::size_t max_flows, std::size_t max_events) {
+  flows.reserve(max_flows);
+  events.reserve(max_events);
+}
+
+bool CollectingSink::on_flow(const FlowRecord& r) noexcept {
+  if (flows.size() == flows.capacity()) return false;
+  flows.push_back(r);
+  return true;
+}
+
+bool CollectingSink::on_event(const AnomalyEvent& e) noexcept {
+  if (events.size() == events.capacity()) return false;
+  events.push_back(e);
+  return true;
+}
+
+Worker::Worker(const EngineConfig& cfg, RecordSink& sink)
     : cfg_(cfg),
+      sink_(sink),
       counters_(std::make_unique<WorkerCounters>()),
       sas_(cfg.max_sas, cfg.tracker),
-      flows_(cfg.max_flows) {
-  events_.reserve(cfg.max_events);
-}
+      flows_(cfg.max_flows) {}
 
 bool Worker::extended_for(const seq::SaKey& key) const noexcept {
   for (const ExtendedSelector& s : cfg_.extended) {
@@ -56,12 +142,23 @@ void Worker::record(seq::EventType type, const seq::SaKey& key, std::uint64_t ex
   WorkerCounters& c = *counters_;
   c.events[static_cast<std::size_t>(type)].add();
   c.events_total.add();
-  if (events_.size() < cfg_.max_events) {
-    // Within reserved capacity: push_back does not allocate.
-    events_.push_back(AnomalyEvent{key, ts, index, expected, got, count, type, port});
-  } else {
+  if (!sink_.on_event(AnomalyEvent{key, ts, index, expected, got, count, type, port})) {
     c.events_dropped.add();
   }
+}
+
+void Worker::emit_flow(const flow::FlowEntry& e, flow::EndReason reason) noexcept {
+  FlowRecord r;
+  r.key = e.key;
+  r.a_to_b = e.a_to_b;
+  r.b_to_a = e.b_to_a;
+  r.first_seen_ns = e.first_seen_ns;
+  r.last_seen_ns = e.last_seen_ns;
+  r.lcore = cfg_.lcore;
+  r.tcp_flags = e.tcp_flags;
+  r.reason = reason;
+  r.initiator_is_a = e.initiator_is_a;
+  if (!sink_.on_flow(r)) counters_->flow_records_dropped.add();
 }
 
 void Worker::track_sa(const decode::DecodedPacket& p, std::uint32_t wire_len, std::uint64_t ts,
@@ -103,21 +200,27 @@ void Worker::track_flow(const decode::DecodedPacket& p, std::uint32_t wire_len,
   bool forward = true;
   if (!flow::flow_key_of(p, key, forward)) return;
   bool created = false;
-  flow::FlowEntry* f = flows_.find_or_insert(key, flow::hash(key), created);
-  if (f == nullptr) [[unlikely]] {
-    counters_->flow_table_full.add();
-    return;
+  bool evicted = false;
+  flow::FlowEntry victim;
+  flow::FlowEntry* f = flows_.find_or_insert(key, flow::hash(key), created, victim, evicted);
+  if (evicted) [[unlikely]] {
+    counters_->flows_evicted.add();
+    emit_flow(victim, flow::EndReason::table_full);
   }
   if (created) {
     counters_->flows_created.add();
     f->first_seen_ns = ts;
+    f->last_seen_ns = ts;
     f->initiator_is_a = forward;
   }
-  f->last_seen_ns = ts;
+  flows_.touch(*f, ts);
   flow::FlowDirection& d = forward ? f->a_to_b : f->b_to_a;
   d.packets += 1;
   d.bytes += wire_len;
-  if (p.has(decode::kLayerTcp)) f->tcp_flags |= p.tcp.flags;
+  if (p.has(decode::kLayerTcp)) {
+    f->tcp_flags |= p.tcp.flags;
+    if ((p.tcp.flags & (decode::tcpflag::kFin | decode::tcpflag::kRst)) != 0) flows_.mark_closed(*f);
+  }
 }
 
 void Worker::process(decode::Bytes frame, std::uint32_t wire_len, std::uint64_t timestamp_ns,
@@ -125,6 +228,7 @@ void Worker::process(decode::Bytes frame, std::uint32_t wire_len, std::uint64_t 
   WorkerCounters& c = *counters_;
   c.packets.add();
   c.bytes.add(wire_len);
+  clock_ = std::max(clock_, timestamp_ns);
   if (port < kMaxPorts) {
     c.ports[port].packets.add();
     c.ports[port].bytes.add(wire_len);
@@ -134,11 +238,30 @@ void Worker::process(decode::Bytes frame, std::uint32_t wire_len, std::uint64_t 
     c.malformed_total.add();
     c.malformed[static_cast<std::size_t>(pkt_.malformed)].add();
   }
+  if (cfg_.worker_count > 1 && shard_hash(pkt_) % cfg_.worker_count != cfg_.worker_index) {
+    c.wrong_lcore.add();
+  }
   const auto cls = static_cast<std::size_t>(classify(pkt_));
   c.class_packets[cls].add();
   c.class_bytes[cls].add(wire_len);
   track_sa(pkt_, wire_len, timestamp_ns, port, packet_index);
   track_flow(pkt_, wire_len, timestamp_ns);
+}
+
+void Worker::maintain(std::uint64_t now) noexcept {
+  const std::uint32_t n = flows_.expire(now, cfg_.timeouts, cfg_.expiry_work,
+                                        [this](const flow::FlowEntry& e) {
+                                          emit_flow(e, flow::EndReason::idle_timeout);
+                                        });
+  if (n != 0) counters_->flows_expired.add(n);
+  counters_->flows_active.set(flows_.size());
+}
+
+std::uint32_t Worker::flush(std::uint32_t max) noexcept {
+  const std::uint32_t n =
+      flows_.drain([this](const flow::FlowEntry& e) { emit_flow(e, flow::EndReason::shutdown); }, max);
+  counters_->flows_active.set(flows_.size());
+  return n;
 }
 
 }  // namespace netscope::engine

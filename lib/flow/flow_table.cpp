@@ -6,6 +6,18 @@
 
 namespace netscope::flow {
 
+std::string_view to_string(EndReason r) noexcept {
+  switch (r) {
+    case EndReason::idle_timeout:
+      return "idle_timeout";
+    case EndReason::table_full:
+      return "table_full";
+    case EndReason::shutdown:
+      return "shutdown";
+  }
+  return "unknown";
+}
+
 std::uint64_t hash(const FlowKey& k) noexcept {
   std::uint64_t w[5];
   std::memcpy(w, &k, sizeof w);
@@ -47,9 +59,7 @@ bool flow_key_of(const decode::DecodedPacket& p, FlowKey& key, bool& forward) no
     sport = p.udp.src_port;
     dport = p.udp.dst_port;
   }
-  if (p.vlan_count > 0) {
-    key.vlan = p.vlans[0].vid;
-  }
+  if (p.vlan_count > 0) key.vlan = p.vlans[0].vid;
   const int cmp = std::memcmp(src->bytes.data(), dst->bytes.data(), 16);
   forward = cmp < 0 || (cmp == 0 && sport <= dport);
   if (forward) {
@@ -67,32 +77,122 @@ bool flow_key_of(const decode::DecodedPacket& p, FlowKey& key, bool& forward) no
 }
 
 FlowTable::FlowTable(std::uint32_t capacity) {
-  max_size_ = std::max<std::uint32_t>(capacity, 16);
-  slots_ = std::bit_ceil(max_size_ * 2);
+  capacity_ = std::max<std::uint32_t>(capacity, 16);
+  slots_ = std::bit_ceil(capacity_ * 2);
   mask_ = slots_ - 1;
-  entries_ = std::make_unique<FlowEntry[]>(slots_);
+  entries_ = std::make_unique<FlowEntry[]>(capacity_);
+  index_ = std::make_unique<std::uint64_t[]>(slots_);
+  // Free list through lru_next.
+  for (std::uint32_t i = 0; i < capacity_; ++i) {
+    entries_[i].lru_next = i + 2 <= capacity_ ? i + 2 : 0;
+  }
+  free_head_ = 1;
 }
 
-FlowEntry* FlowTable::find_or_insert(const FlowKey& key, std::uint64_t h, bool& created) noexcept {
-  created = false;
-  for (std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;; i = (i + 1) & mask_) {
-    FlowEntry& e = entries_[i];
-    if (e.used) {
-      if (e.key == key) {
-        return &e;
-      }
-      continue;
+std::uint64_t FlowTable::memory_bytes() const noexcept {
+  return static_cast<std::uint64_t>(capacity_) * sizeof(FlowEntry) +
+         static_cast<std::uint64_t>(slots_) * sizeof(std::uint64_t);
+}
+
+FlowEntry* FlowTable::find(const FlowKey& key, std::uint64_t h) noexcept {
+  const auto tag = static_cast<std::uint32_t>(h);
+  for (std::uint32_t i = tag & mask_;; i = (i + 1) & mask_) {
+    const std::uint64_t s = index_[i];
+    if (s == 0) return nullptr;
+    if (static_cast<std::uint32_t>(s >> 32) == tag) {
+      FlowEntry& e = entries_[static_cast<std::uint32_t>(s) - 1];
+      if (e.key == key) return &e;
     }
-    if (size_ >= max_size_) {
-      return nullptr;
-    }
-    e = FlowEntry{};
-    e.used = true;
-    e.key = key;
-    ++size_;
-    created = true;
-    return &e;
   }
+}
+
+void FlowTable::unlink(FlowEntry& e) noexcept {
+  const std::uint32_t self = index_of(e) + 1;
+  if (e.lru_prev != 0) {
+    entries_[e.lru_prev - 1].lru_next = e.lru_next;
+  } else if (head_[e.list] == self) {
+    head_[e.list] = e.lru_next;
+  }
+  if (e.lru_next != 0) {
+    entries_[e.lru_next - 1].lru_prev = e.lru_prev;
+  } else if (tail_[e.list] == self) {
+    tail_[e.list] = e.lru_prev;
+  }
+  e.lru_prev = e.lru_next = 0;
+}
+
+void FlowTable::push_front(FlowEntry& e, std::uint8_t list) noexcept {
+  const std::uint32_t self = index_of(e) + 1;
+  e.list = list;
+  e.lru_prev = 0;
+  e.lru_next = head_[list];
+  if (head_[list] != 0) entries_[head_[list] - 1].lru_prev = self;
+  head_[list] = self;
+  if (tail_[list] == 0) tail_[list] = self;
+}
+
+void FlowTable::touch(FlowEntry& e, std::uint64_t now) noexcept {
+  e.last_seen_ns = std::max(e.last_seen_ns, now);
+  if (head_[e.list] == index_of(e) + 1) return;
+  unlink(e);
+  push_front(e, e.list);
+}
+
+void FlowTable::mark_closed(FlowEntry& e) noexcept {
+  if (e.list == 1) return;
+  unlink(e);
+  push_front(e, 1);
+}
+
+void FlowTable::remove(FlowEntry& e) noexcept {
+  unlink(e);
+  // Backward-shift deletion keeps linear probing chains intact without tombstones.
+  const std::uint32_t self = index_of(e) + 1;
+  std::uint32_t i = e.hash & mask_;
+  while (static_cast<std::uint32_t>(index_[i]) != self) i = (i + 1) & mask_;
+  std::uint32_t hole = i;
+  for (std::uint32_t j = (hole + 1) & mask_; index_[j] != 0; j = (j + 1) & mask_) {
+    const std::uint32_t home = static_cast<std::uint32_t>(index_[j] >> 32) & mask_;
+    // Move j into the hole when its home is not in (hole, j] (cyclically).
+    const bool in_between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!in_between) {
+      index_[hole] = index_[j];
+      hole = j;
+    }
+  }
+  index_[hole] = 0;
+  e.used = false;
+  e.lru_next = free_head_;
+  free_head_ = self;
+  --size_;
+}
+
+FlowEntry* FlowTable::find_or_insert(const FlowKey& key, std::uint64_t h, bool& created,
+                                     FlowEntry& evicted, bool& did_evict) noexcept {
+  created = false;
+  did_evict = false;
+  if (FlowEntry* e = find(key, h)) return e;
+  if (free_head_ == 0) {
+    // Full: evict the least recently used flow, closed ones first. O(1).
+    const std::uint32_t victim = tail_[1] != 0 ? tail_[1] : tail_[0];
+    evicted = entries_[victim - 1];
+    did_evict = true;
+    remove(entries_[victim - 1]);
+  }
+  const std::uint32_t self = free_head_;
+  FlowEntry& e = entries_[self - 1];
+  free_head_ = e.lru_next;
+  e = FlowEntry{};
+  e.key = key;
+  e.hash = static_cast<std::uint32_t>(h);
+  e.used = true;
+  std::uint32_t i = e.hash & mask_;
+  while (index_[i] != 0) i = (i + 1) & mask_;
+  index_[i] = (static_cast<std::uint64_t>(e.hash) << 32) | self;
+  push_front(e, 0);
+  ++size_;
+  created = true;
+  return &e;
 }
 
 }  // namespace netscope::flow

@@ -44,7 +44,9 @@ void SequenceTruth::baseline(std::uint64_t seq) noexcept {
   c_.first_seq = c_.highest_seq = seq;
   bits_.fill(0);
   set_seen(seq, true);
+  last_ = seq;
   run_ = 1;
+  stuck_reported_ = false;
 }
 
 std::uint64_t SequenceTruth::open_holes() const noexcept {
@@ -82,52 +84,67 @@ std::uint64_t SequenceTruth::observe(std::uint32_t seq32, std::uint64_t frame_by
     baseline(seq32);
     return seq32;
   }
-  const std::uint64_t s = extend(seq32);
+  std::uint64_t s = extend(seq32);
   const std::uint64_t h = c_.highest_seq;
-  if (s > h && (s >> 32) > (h >> 32)) {
-    // Crossing 2^32: a rollover when the numbers restart near zero (or the SA is known to
-    // use extended numbering); a larger jump across the boundary is a reset.
-    if (!extended_ && s - h >= cfg_.reset_threshold) {
-      c_.lost += open_holes();
-      ++c_.resets;
-      baseline(s);
-      return s;
+  bool reset = false;
+  if (s > h) {
+    const std::uint64_t delta = s - h;
+    const bool crossing = (s >> 32) > (h >> 32);
+    if (delta >= kMaxForward) {
+      reset = true;  // a jump this far ahead is a restart, not loss
+    } else if (crossing && !extended_ && delta >= cfg_.reset_threshold) {
+      // Crossing 2^32 far from zero without extended numbering: the SA restarted. The
+      // new baseline stays in the current epoch.
+      reset = true;
+      s = (h & ~std::uint64_t{0xFFFFFFFF}) | seq32;
+    } else {  // rule 3
+      if (crossing) {
+        ++c_.rollovers;
+        extended_ = true;
+      }
+      if (delta > 1) ++c_.gaps;
+      slide_to(s);
     }
-    ++c_.rollovers;
-    extended_ = true;
-  }
-  if (s == h) {  // rule 2
+  } else if (s == h) {  // rule 2
     ++c_.duplicates;
-    if (++run_ == cfg_.stuck_threshold) ++c_.stuck;
-    return s;
+  } else {
+    const std::uint64_t behind = h - s;
+    if (behind < cfg_.window) {  // rule 4
+      if (s < c_.first_seq) {
+        // Late from before the first packet: the numbers between it and the old first
+        // number were sent too and become holes (their bits are clear).
+        if (origin_ == c_.first_seq) origin_ = s;
+        c_.first_seq = s;
+        set_seen(s, true);
+        ++c_.reordered;
+      } else if (seen(s)) {
+        ++c_.duplicates;
+      } else {
+        set_seen(s, true);
+        ++c_.reordered;
+      }
+    } else if (behind < cfg_.reset_threshold) {  // rule 5
+      ++c_.out_of_window;
+    } else {  // rule 6
+      reset = true;
+    }
   }
-  if (s > h) {  // rule 3
-    if (s > h + 1) ++c_.gaps;
-    slide_to(s);
-    run_ = 1;
-    return s;
-  }
-  const std::uint64_t behind = h - s;
-  if (behind >= cfg_.reset_threshold) {  // rule 6
+  if (reset) {
     c_.lost += open_holes();
     ++c_.resets;
     baseline(s);
     return s;
   }
-  run_ = 0;
-  if (behind < cfg_.window) {  // rule 4
-    if (seen(s)) {
-      ++c_.duplicates;
-    } else {
-      ++c_.reordered;
-      if (s < c_.first_seq) {
-        if (origin_ == c_.first_seq) origin_ = s;
-        c_.first_seq = s;
-      }
-      set_seen(s, true);
+  // Stuck: S consecutive packets of this SA carrying the same number, once per such run.
+  if (s == last_) {
+    if (++run_ >= cfg_.stuck_threshold && !stuck_reported_) {
+      stuck_reported_ = true;
+      ++c_.stuck;
     }
-  } else {  // rule 5
-    ++c_.out_of_window;
+  } else {
+    last_ = s;
+    run_ = 1;
+    stuck_reported_ = false;
   }
   return s;
 }
@@ -142,7 +159,7 @@ TruthModel::TruthModel(const TruthConfig& config) : cfg_(config) {}
 
 std::size_t TruthModel::sa(const SaId& id, bool absolute_seq) {
   const auto [it, inserted] = index_.try_emplace(id.key(), sas_.size());
-  if (inserted) sas_.push_back(Entry{id, absolute_seq, SequenceTruth(cfg_)});
+  if (inserted) sas_.push_back(Entry{id, absolute_seq, SequenceTruth(cfg_), 0});
   return it->second;
 }
 
@@ -150,15 +167,17 @@ void TruthModel::observe(std::size_t index, std::uint32_t seq32,
                          std::uint64_t frame_bytes) noexcept {
   Entry& e = sas_[index];
   if (!e.seq.started() && e.id.protocol == SaProtocol::macsec) {
-    // A new AN of an SCI whose other SA is already past this PN: a rekey.
+    // A new AN of an SCI whose most recently seen other AN is already past this PN.
+    const Entry* prev = nullptr;
     for (const Entry& other : sas_) {
       if (&other != &e && other.id.protocol == SaProtocol::macsec && other.id.sci == e.id.sci &&
-          other.seq.started() && seq32 < other.seq.highest()) {
-        e.seq.count_rekey();
-        break;
+          other.seq.started() && (prev == nullptr || other.last_packet > prev->last_packet)) {
+        prev = &other;
       }
     }
+    if (prev != nullptr && seq32 < prev->seq.highest()) e.seq.count_rekey();
   }
+  e.last_packet = ++packets_;
   e.seq.observe(seq32, frame_bytes);
 }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <cstring>
 #include <tuple>
+#include <unordered_map>
 
 #include "netscope/util/text.hpp"
 #include "netscope_version.h"
@@ -71,10 +73,7 @@ double bits_per_second(const seq::SaEntry& e) {
 }
 
 std::vector<engine::AnomalyEvent> collect_events(const RunSummary& run) {
-  std::vector<engine::AnomalyEvent> all;
-  for (const Worker* w : run.workers) {
-    all.insert(all.end(), w->events().begin(), w->events().end());
-  }
+  std::vector<engine::AnomalyEvent> all = run.events;
   std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
     return std::tie(a.timestamp_ns, a.port, a.packet_index) <
            std::tie(b.timestamp_ns, b.port, b.packet_index);
@@ -102,6 +101,7 @@ json build_json(const RunSummary& run) {
       {"wall_seconds", run.wall_seconds},
       {"stop_reason", run.stop_reason},
       {"workers", run.workers.size()},
+      {"mode", run.mode},
       {"window", cfg.engine.tracker.window},
       {"reset_threshold", cfg.engine.tracker.reset_threshold},
       {"stuck_threshold", cfg.engine.tracker.stuck_threshold},
@@ -127,7 +127,14 @@ json build_json(const RunSummary& run) {
   totals["malformed"] = {{"total", sum(run, [](const auto& c) { return c.malformed_total.value(); })},
                          {"by_reason", malformed}};
   totals["sa_table_full"] = sum(run, [](const auto& c) { return c.sa_table_full.value(); });
-  totals["flow_table_full"] = sum(run, [](const auto& c) { return c.flow_table_full.value(); });
+  totals["flows_created"] = sum(run, [](const auto& c) { return c.flows_created.value(); });
+  totals["flows_expired"] = sum(run, [](const auto& c) { return c.flows_expired.value(); });
+  totals["flows_evicted"] = sum(run, [](const auto& c) { return c.flows_evicted.value(); });
+  totals["flow_records_dropped"] = sum(run, [](const auto& c) { return c.flow_records_dropped.value(); });
+  totals["events_dropped"] = sum(run, [](const auto& c) { return c.events_dropped.value(); });
+  totals["wrong_lcore"] = sum(run, [](const auto& c) { return c.wrong_lcore.value(); });
+  totals["ring_drops"] = run.ring_drops;
+  totals["ring_waits"] = run.ring_waits;
   doc["totals"] = totals;
 
   // Ports.
@@ -193,22 +200,43 @@ json build_json(const RunSummary& run) {
   doc["totals"]["sas"] = sa_totals;
   doc["sas"] = sas;
 
-  // Flows, largest first.
-  std::vector<const flow::FlowEntry*> flows;
-  for (const Worker* w : run.workers) {
-    w->flows().for_each([&](const flow::FlowEntry& f) { flows.push_back(&f); });
+  // Flows, largest first. Records of one key (the two directions of an ESP pair on two
+  // workers, or a flow that expired and came back) are summed.
+  struct FlowKeyHash {
+    std::size_t operator()(const flow::FlowKey& k) const noexcept { return flow::hash(k); }
+  };
+  std::unordered_map<flow::FlowKey, engine::FlowRecord, FlowKeyHash> merged;
+  merged.reserve(run.flows.size());
+  for (const engine::FlowRecord& r : run.flows) {
+    auto [it, fresh] = merged.try_emplace(r.key, r);
+    if (fresh) continue;
+    engine::FlowRecord& m = it->second;
+    if (r.first_seen_ns < m.first_seen_ns) {
+      m.first_seen_ns = r.first_seen_ns;
+      m.initiator_is_a = r.initiator_is_a;
+    }
+    m.last_seen_ns = std::max(m.last_seen_ns, r.last_seen_ns);
+    m.a_to_b.packets += r.a_to_b.packets;
+    m.a_to_b.bytes += r.a_to_b.bytes;
+    m.b_to_a.packets += r.b_to_a.packets;
+    m.b_to_a.bytes += r.b_to_a.bytes;
+    m.tcp_flags |= r.tcp_flags;
   }
-  std::sort(flows.begin(), flows.end(), [](const auto* a, const auto* b) {
+  std::vector<const engine::FlowRecord*> flows;
+  flows.reserve(merged.size());
+  for (const auto& [k, r] : merged) flows.push_back(&r);
+  auto order = [](const engine::FlowRecord* a, const engine::FlowRecord* b) {
     const auto ab = a->a_to_b.bytes + a->b_to_a.bytes;
     const auto bb = b->a_to_b.bytes + b->b_to_a.bytes;
     if (ab != bb) return ab > bb;
-    return std::tie(a->first_seen_ns, a->key.port_a, a->key.port_b) <
-           std::tie(b->first_seen_ns, b->key.port_a, b->key.port_b);
-  });
-  json jflows = json::array();
+    if (a->first_seen_ns != b->first_seen_ns) return a->first_seen_ns < b->first_seen_ns;
+    return std::memcmp(&a->key, &b->key, sizeof a->key) < 0;
+  };
   const std::size_t flow_limit = std::min<std::size_t>(flows.size(), cfg.max_report_flows);
+  std::partial_sort(flows.begin(), flows.begin() + static_cast<std::ptrdiff_t>(flow_limit), flows.end(), order);
+  json jflows = json::array();
   for (std::size_t i = 0; i < flow_limit; ++i) {
-    const flow::FlowEntry& f = *flows[i];
+    const engine::FlowRecord& f = *flows[i];
     jflows.push_back({{"ip_version", f.key.ip_version},
                       {"protocol", f.key.protocol},
                       {"vlan", f.key.vlan},

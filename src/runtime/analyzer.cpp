@@ -1,20 +1,31 @@
-// The analyzer runtime: RX lcores feeding per-lcore engine::Workers, and the control lcore.
+// The analyzer runtime: RX lcores, worker lcores (per-lcore engine::Worker), and the
+// control lcore that aggregates through rings, exports flows and writes the report.
+//
+// Modes:
+//  rtc      every worker lcore polls its own RX queue(s) and analyzes to completion;
+//  pipeline RX lcores compute the shard hash (SA-aware, symmetric) of each packet and hand
+//           it to the owning worker over an SPSC ring (single-queue PMDs such as net_pcap).
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_pause.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include <atomic>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
 
+#include "flow_export.hpp"
 #include "netscope/engine/worker.hpp"
 #include "netscope/report/report.hpp"
 #include "netscope/runtime/runtime.hpp"
@@ -28,6 +39,7 @@ std::atomic<bool> g_stop_requested{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 
 constexpr unsigned kMaxBurst = 512;
+constexpr unsigned kMaxLcores = RTE_MAX_LCORE;
 
 struct QueueRef {
   std::uint16_t port = 0;
@@ -36,21 +48,93 @@ struct QueueRef {
   std::uint64_t next_index = 0;       ///< packet index within this queue's input
 };
 
-/// Everything one RX lcore owns. Written only by that lcore while running.
-struct alignas(64) RxContext {
+/// Shared run state written by the control lcore, read by the others.
+struct RunFlags {
+  std::atomic<bool> rx_stop{false};
+  std::atomic<bool> worker_stop{false};
+  std::atomic<bool> abort{false};  ///< give up blocking waits
+};
+
+/// Mbuf dynamic field carrying the packet's index within its queue's input (pipeline).
+int g_index_offset = -1;
+
+/// Worker -> control rings for flow records and events. Blocking in replay (the control
+/// lcore always drains, so a wait is bounded), dropping when live (never stall RX).
+class RingSink final : public engine::RecordSink {
+ public:
+  RingSink(const std::string& name, unsigned size, bool blocking, const RunFlags& flags)
+      : blocking_(blocking), flags_(flags) {
+    flows_ = rte_ring_create_elem((name + "_f").c_str(), sizeof(engine::FlowRecord), size,
+                                  static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    events_ = rte_ring_create_elem((name + "_e").c_str(), sizeof(engine::AnomalyEvent), size,
+                                   static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (flows_ == nullptr || events_ == nullptr) {
+      throw std::runtime_error("cannot create record rings: " + std::string(rte_strerror(rte_errno)));
+    }
+  }
+  ~RingSink() {
+    rte_ring_free(flows_);
+    rte_ring_free(events_);
+  }
+  RingSink(const RingSink&) = delete;
+  RingSink& operator=(const RingSink&) = delete;
+
+  bool on_flow(const engine::FlowRecord& r) noexcept override { return put(flows_, &r, sizeof r); }
+  bool on_event(const engine::AnomalyEvent& e) noexcept override { return put(events_, &e, sizeof e); }
+  void set_blocking(bool b) noexcept { blocking_ = b; }
+
+  rte_ring* flows_ = nullptr;
+  rte_ring* events_ = nullptr;
+
+ private:
+  bool put(rte_ring* r, const void* obj, unsigned size) noexcept {
+    while (rte_ring_sp_enqueue_elem(r, const_cast<void*>(obj), size) != 0) {
+      if (!blocking_ || flags_.abort.load(std::memory_order_relaxed)) return false;
+      rte_pause();
+    }
+    return true;
+  }
+  bool blocking_;
+  const RunFlags& flags_;
+};
+static_assert(sizeof(engine::FlowRecord) % 4 == 0 && sizeof(engine::AnomalyEvent) % 4 == 0);
+
+/// Everything one worker lcore owns.
+struct alignas(64) WorkerContext {
   unsigned lcore = 0;
-  std::vector<QueueRef> queues;
+  std::uint16_t index = 0;
+  std::vector<QueueRef> queues;     ///< rtc: queues it polls
+  std::vector<rte_ring*> inputs;    ///< pipeline: rings from each RX lcore
+  std::unique_ptr<RingSink> sink;
   std::unique_ptr<engine::Worker> worker;
-  std::uint16_t burst = 32;
-  int ts_offset = -1;
-  std::uint64_t ts_flag = 0;
-  std::uint64_t unix_ns0 = 0;  ///< wall clock at tsc0
-  std::uint64_t tsc0 = 0;
-  double ns_per_tsc = 0;
+  std::atomic<bool> done{false};
   alignas(64) std::array<std::uint8_t, 16384> scratch{};  ///< linearized multi-segment frames
 };
 
-std::atomic<bool> g_workers_stop{false};
+/// A pipeline RX lcore: polls queues, shards, hands packets to workers.
+struct alignas(64) RxContext {
+  unsigned lcore = 0;
+  std::vector<QueueRef> queues;
+  std::vector<rte_ring*> outputs;   ///< one per worker
+  std::atomic<bool> done{false};
+  util::Counter ring_drops;
+  util::Counter ring_waits;
+  decode::DecodedPacket pkt;
+  alignas(64) std::array<std::uint8_t, 16384> scratch{};
+};
+
+struct Shared {
+  RunFlags flags;
+  std::uint16_t burst = 32;
+  int ts_offset = -1;
+  std::uint64_t ts_flag = 0;
+  std::uint64_t unix_ns0 = 0;
+  std::uint64_t tsc0 = 0;
+  double ns_per_tsc = 0;
+  bool packet_clock = true;  ///< expiry by packet timestamps (replay) or wall time (live)
+  bool replay = false;
+};
+Shared g;
 
 std::uint64_t unix_now_ns() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -58,32 +142,38 @@ std::uint64_t unix_now_ns() {
                                         .count());
 }
 
-/// Polls every queue of `ctx` once. Returns packets processed.
-unsigned poll_once(RxContext& ctx) noexcept {
+inline std::uint64_t wall_ns() noexcept {
+  return g.unix_ns0 + static_cast<std::uint64_t>(static_cast<double>(rte_rdtsc() - g.tsc0) * g.ns_per_tsc);
+}
+
+inline std::uint64_t mbuf_time(const rte_mbuf* m, std::uint64_t scale, std::uint64_t fallback) noexcept {
+  if (scale != 0 && g.ts_offset >= 0 && (m->ol_flags & g.ts_flag) != 0) {
+    return *RTE_MBUF_DYNFIELD(m, g.ts_offset, const rte_mbuf_timestamp_t*) * scale;
+  }
+  return fallback;
+}
+
+inline decode::Bytes frame_bytes(rte_mbuf* m, std::array<std::uint8_t, 16384>& scratch) noexcept {
+  if (m->nb_segs == 1) [[likely]] {
+    return {rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len};
+  }
+  const std::uint32_t len = std::min<std::uint32_t>(m->pkt_len, static_cast<std::uint32_t>(scratch.size()));
+  return {static_cast<const std::uint8_t*>(rte_pktmbuf_read(m, 0, len, scratch.data())), len};
+}
+
+/// rtc: polls each queue once and analyzes to completion. Returns packets.
+unsigned rtc_poll(WorkerContext& ctx) noexcept {
   rte_mbuf* bufs[kMaxBurst];
   unsigned total = 0;
   for (QueueRef& q : ctx.queues) {
-    const std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, ctx.burst);
+    const std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
     if (n == 0) continue;
-    std::uint64_t tsc_now_ns = 0;
-    if (q.timestamp_scale == 0) {
-      tsc_now_ns = ctx.unix_ns0 +
-                   static_cast<std::uint64_t>(static_cast<double>(rte_rdtsc() - ctx.tsc0) * ctx.ns_per_tsc);
-    }
+    const std::uint64_t now = q.timestamp_scale == 0 ? wall_ns() : 0;
     for (std::uint16_t i = 0; i < n; ++i) {
       if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(bufs[i + 1], const void*));
       rte_mbuf* m = bufs[i];
-      const std::uint8_t* data = rte_pktmbuf_mtod(m, const std::uint8_t*);
-      std::uint32_t len = m->data_len;
-      if (m->nb_segs > 1) [[unlikely]] {
-        len = std::min<std::uint32_t>(m->pkt_len, static_cast<std::uint32_t>(ctx.scratch.size()));
-        data = static_cast<const std::uint8_t*>(rte_pktmbuf_read(m, 0, len, ctx.scratch.data()));
-      }
-      std::uint64_t ts = tsc_now_ns;
-      if (q.timestamp_scale != 0 && ctx.ts_offset >= 0 && (m->ol_flags & ctx.ts_flag) != 0) {
-        ts = *RTE_MBUF_DYNFIELD(m, ctx.ts_offset, const rte_mbuf_timestamp_t*) * q.timestamp_scale;
-      }
-      ctx.worker->process(decode::Bytes(data, len), m->pkt_len, ts, q.port, q.next_index++);
+      ctx.worker->process(frame_bytes(m, ctx.scratch), m->pkt_len, mbuf_time(m, q.timestamp_scale, now),
+                          q.port, q.next_index++);
     }
     rte_pktmbuf_free_bulk(bufs, n);
     total += n;
@@ -91,19 +181,122 @@ unsigned poll_once(RxContext& ctx) noexcept {
   return total;
 }
 
-int rx_lcore_main(void* arg) {
-  auto& ctx = *static_cast<RxContext*>(arg);
-  while (!g_workers_stop.load(std::memory_order_relaxed)) {
-    poll_once(ctx);
+/// pipeline worker: drains each input ring once. Returns packets.
+unsigned pipeline_poll(WorkerContext& ctx) noexcept {
+  rte_mbuf* bufs[kMaxBurst];
+  unsigned total = 0;
+  for (rte_ring* r : ctx.inputs) {
+    const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(bufs), g.burst, nullptr);
+    if (n == 0) continue;
+    const std::uint64_t now = g.packet_clock ? 0 : wall_ns();
+    for (unsigned i = 0; i < n; ++i) {
+      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(bufs[i + 1], const void*));
+      rte_mbuf* m = bufs[i];
+      const std::uint64_t index = *RTE_MBUF_DYNFIELD(m, g_index_offset, const std::uint64_t*);
+      ctx.worker->process(frame_bytes(m, ctx.scratch), m->pkt_len, mbuf_time(m, 1000, now), m->port, index);
+    }
+    rte_pktmbuf_free_bulk(bufs, n);
+    total += n;
   }
+  return total;
+}
+
+inline void maintain(WorkerContext& ctx) noexcept {
+  ctx.worker->maintain(g.packet_clock ? ctx.worker->clock() : wall_ns());
+}
+
+int rtc_main(void* arg) {
+  auto& ctx = *static_cast<WorkerContext*>(arg);
+  while (!g.flags.rx_stop.load(std::memory_order_relaxed)) {
+    rtc_poll(ctx);
+    maintain(ctx);
+  }
+  while (!g.flags.worker_stop.load(std::memory_order_relaxed)) rte_pause();
+  ctx.sink->set_blocking(true);  // the final flush must not lose records
+  ctx.worker->flush();
+  ctx.done.store(true, std::memory_order_release);
   return 0;
 }
+
+int worker_main(void* arg) {
+  auto& ctx = *static_cast<WorkerContext*>(arg);
+  for (;;) {
+    const unsigned got = pipeline_poll(ctx);
+    maintain(ctx);
+    // Stop only when told to and every input ring is empty: RX lcores have stopped then.
+    if (got == 0 && g.flags.worker_stop.load(std::memory_order_acquire)) {
+      bool empty = true;
+      for (rte_ring* r : ctx.inputs) empty &= rte_ring_empty(r) != 0;
+      if (empty) break;
+    }
+  }
+  ctx.sink->set_blocking(true);
+  ctx.worker->flush();
+  ctx.done.store(true, std::memory_order_release);
+  return 0;
+}
+
+int rx_main(void* arg) {
+  auto& ctx = *static_cast<RxContext*>(arg);
+  rte_mbuf* bufs[kMaxBurst];
+  const std::size_t nw = ctx.outputs.size();
+  std::vector<std::array<rte_mbuf*, kMaxBurst>> batches(nw);
+  std::vector<unsigned> counts(nw, 0);
+  while (!g.flags.rx_stop.load(std::memory_order_relaxed)) {
+    for (QueueRef& q : ctx.queues) {
+      const std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
+      if (n == 0) continue;
+      for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = bufs[i];
+        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(bufs[i + 1], const void*));
+        *RTE_MBUF_DYNFIELD(m, g_index_offset, std::uint64_t*) = q.next_index++;
+        decode::decode_frame(frame_bytes(m, ctx.scratch), ctx.pkt);
+        const std::uint32_t h = engine::shard_hash(ctx.pkt);
+        m->hash.rss = h;
+        const std::size_t w = h % nw;
+        batches[w][counts[w]++] = m;
+      }
+      for (std::size_t w = 0; w < nw; ++w) {
+        unsigned sent = 0;
+        while (sent < counts[w]) {
+          sent += rte_ring_sp_enqueue_burst(ctx.outputs[w], reinterpret_cast<void**>(batches[w].data() + sent),
+                                            counts[w] - sent, nullptr);
+          if (sent < counts[w]) {
+            if (!g.replay || g.flags.abort.load(std::memory_order_relaxed)) {
+              // Live: never stall the NIC queue; drop and count.
+              ctx.ring_drops.add(counts[w] - sent);
+              rte_pktmbuf_free_bulk(batches[w].data() + sent, counts[w] - sent);
+              break;
+            }
+            ctx.ring_waits.add();
+            rte_pause();
+          }
+        }
+        counts[w] = 0;
+      }
+    }
+  }
+  ctx.done.store(true, std::memory_order_release);
+  return 0;
+}
+
+void signal_handler(int) { request_stop(); }
+
+}  // namespace
+
+void request_stop() noexcept { g_stop_requested.store(true, std::memory_order_relaxed); }
+
+namespace {
 
 struct Control {
   const config::Config& cfg;
   std::vector<PortState>& ports;
-  std::vector<std::unique_ptr<RxContext>>& contexts;
+  std::vector<std::unique_ptr<WorkerContext>>& workers;
+  std::vector<std::unique_ptr<RxContext>>& rxs;
+  FlowExporter* exporter;
   bool quiet;
+  std::vector<engine::FlowRecord> flows;
+  std::vector<engine::AnomalyEvent> events;
   std::uint64_t start_tsc = rte_rdtsc();
   std::uint64_t hz = rte_get_tsc_hz();
   std::uint64_t last_progress_tsc = rte_rdtsc();
@@ -113,7 +306,13 @@ struct Control {
 
   std::uint64_t analyzed(std::uint16_t port) const {
     std::uint64_t n = 0;
-    for (const auto& c : contexts) n += c->worker->counters().ports[port].packets.value();
+    for (const auto& w : workers) n += w->worker->counters().ports[port].packets.value();
+    return n;
+  }
+
+  std::uint64_t ring_drops() const {
+    std::uint64_t n = 0;
+    for (const auto& r : rxs) n += r->ring_drops.value();
     return n;
   }
 
@@ -128,44 +327,71 @@ struct Control {
       rte_eth_stats st{};
       if (rte_eth_stats_get(p.id, &st) != 0) return false;
       if (st.ipackets + st.rx_nombuf + st.ierrors < p.expected_packets) return false;
-      if (p.id < engine::kMaxPorts && analyzed(p.id) < st.ipackets) return false;
+      if (analyzed(p.id) < st.ipackets) return false;
     }
     return any;
+  }
+
+  /// Moves flow records and events from the worker rings to the control side.
+  std::size_t drain() {
+    std::size_t moved = 0;
+    engine::FlowRecord fr[64];
+    engine::AnomalyEvent ev[64];
+    for (auto& w : workers) {
+      unsigned n;
+      while ((n = rte_ring_sc_dequeue_burst_elem(w->sink->flows_, fr, sizeof fr[0], 64, nullptr)) > 0) {
+        for (unsigned i = 0; i < n; ++i) {
+          if (exporter != nullptr) exporter->write(fr[i]);
+          flows.push_back(fr[i]);
+        }
+        moved += n;
+      }
+      while ((n = rte_ring_sc_dequeue_burst_elem(w->sink->events_, ev, sizeof ev[0], 64, nullptr)) > 0) {
+        for (unsigned i = 0; i < n; ++i) {
+          if (events.size() < static_cast<std::size_t>(cfg.engine.max_events) * workers.size()) events.push_back(ev[i]);
+        }
+        moved += n;
+      }
+    }
+    return moved;
   }
 
   void progress(bool force) {
     const std::uint64_t now = rte_rdtsc();
     if (!force && now - last_progress_tsc < hz) return;
     std::uint64_t packets = 0;
-    std::uint64_t events = 0;
+    std::uint64_t evs = 0;
     std::uint64_t sas = 0;
-    for (const auto& c : contexts) {
-      packets += c->worker->counters().packets.value();
-      events += c->worker->counters().events_total.value();
-      sas += c->worker->counters().sas_created.value();
+    std::uint64_t active = 0;
+    for (const auto& w : workers) {
+      const auto& c = w->worker->counters();
+      packets += c.packets.value();
+      evs += c.events_total.value();
+      sas += c.sas_created.value();
+      active += c.flows_active.value();
     }
     const double dt = static_cast<double>(now - last_progress_tsc) / static_cast<double>(hz);
     const double elapsed = static_cast<double>(now - start_tsc) / static_cast<double>(hz);
     if (cfg.progress && !quiet) {
-      std::fprintf(stderr, "netscope: %7.1fs packets %llu (%.0f pps) sas %llu anomalies +%llu\n",
+      std::fprintf(stderr, "netscope: %7.1fs packets %llu (%.0f pps) sas %llu flows %llu anomalies +%llu\n",
                    elapsed, static_cast<unsigned long long>(packets),
                    dt > 0 ? static_cast<double>(packets - last_packets) / dt : 0.0,
-                   static_cast<unsigned long long>(sas),
-                   static_cast<unsigned long long>(events - last_events));
+                   static_cast<unsigned long long>(sas), static_cast<unsigned long long>(active),
+                   static_cast<unsigned long long>(evs - last_events));
     }
     last_progress_tsc = now;
     last_packets = packets;
-    last_events = events;
+    last_events = evs;
   }
 
   /// One control step. Returns true when the run should stop.
   bool tick() {
+    drain();
     if (g_stop_requested.load(std::memory_order_relaxed)) {
       stop_reason = "signal";
       return true;
     }
-    const double elapsed =
-        static_cast<double>(rte_rdtsc() - start_tsc) / static_cast<double>(hz);
+    const double elapsed = static_cast<double>(rte_rdtsc() - start_tsc) / static_cast<double>(hz);
     if (cfg.duration_s > 0 && elapsed >= cfg.duration_s) {
       stop_reason = "duration";
       return true;
@@ -177,13 +403,17 @@ struct Control {
     progress(false);
     return false;
   }
+
+  template <typename Pred>
+  void drain_until(Pred done) {
+    while (!done()) {
+      if (drain() == 0) rte_delay_us_sleep(100);
+    }
+    drain();
+  }
 };
 
-void signal_handler(int) { request_stop(); }
-
 }  // namespace
-
-void request_stop() noexcept { g_stop_requested.store(true, std::memory_order_relaxed); }
 
 int run_analyzer(const config::Config& cfg, bool quiet) {
   struct sigaction sa {};
@@ -207,57 +437,119 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   }
   for (const PortState& p : ports) {
     if (p.id >= engine::kMaxPorts) {
-      std::fprintf(stderr, "netscope: port %u: at most %zu ports are supported\n", p.id,
-                   engine::kMaxPorts);
+      std::fprintf(stderr, "netscope: port %u: at most %zu ports are supported\n", p.id, engine::kMaxPorts);
       return 2;
     }
   }
 
-  // Lcore roles: the main lcore controls; every other lcore polls RX queues.
-  std::vector<unsigned> rx_lcores;
+  // Lcore roles. The main lcore controls; the others poll and/or analyze.
+  std::vector<unsigned> lcores;
   unsigned lc = 0;
-  RTE_LCORE_FOREACH_WORKER(lc) { rx_lcores.push_back(lc); }
-  const bool control_polls = rx_lcores.empty();
-  if (control_polls) rx_lcores.push_back(rte_get_main_lcore());
-
-  int ts_offset = -1;
-  std::uint64_t ts_flag = 0;
-  if (rte_mbuf_dyn_rx_timestamp_register(&ts_offset, &ts_flag) != 0) ts_offset = -1;
-
-  std::vector<std::unique_ptr<RxContext>> contexts;
-  const std::uint64_t unix0 = unix_now_ns();
-  const std::uint64_t tsc0 = rte_rdtsc();
-  for (unsigned l : rx_lcores) {
-    auto ctx = std::make_unique<RxContext>();
-    ctx->lcore = l;
-    ctx->worker = std::make_unique<engine::Worker>(cfg.engine);
-    ctx->burst = static_cast<std::uint16_t>(std::min<unsigned>(cfg.burst, kMaxBurst));
-    ctx->ts_offset = ts_offset;
-    ctx->ts_flag = ts_flag;
-    ctx->unix_ns0 = unix0;
-    ctx->tsc0 = tsc0;
-    ctx->ns_per_tsc = 1e9 / static_cast<double>(rte_get_tsc_hz());
-    contexts.push_back(std::move(ctx));
-  }
-  // Spread queues over RX lcores round-robin.
-  std::size_t next = 0;
+  RTE_LCORE_FOREACH_WORKER(lc) { lcores.push_back(lc); }
+  const bool single = lcores.empty();
   unsigned total_queues = 0;
+  for (const PortState& p : ports) total_queues += p.rx_queues;
+  std::string mode = cfg.mode;
+  if (mode == "auto") mode = (lcores.size() >= 2 && total_queues < lcores.size()) ? "pipeline" : "rtc";
+  if (mode == "pipeline" && lcores.size() < 2) {
+    std::fprintf(stderr, "netscope: --mode pipeline needs at least 3 lcores (control, RX, worker); got %zu\n",
+                 lcores.size() + 1);
+    return 2;
+  }
+  const bool pipeline = mode == "pipeline";
+  std::vector<unsigned> rx_lcores;
+  std::vector<unsigned> worker_lcores;
+  if (single) {
+    worker_lcores.push_back(rte_get_main_lcore());
+  } else if (pipeline) {
+    const std::size_t n_rx = std::min<std::size_t>(total_queues, lcores.size() - 1);
+    rx_lcores.assign(lcores.begin(), lcores.begin() + static_cast<std::ptrdiff_t>(n_rx));
+    worker_lcores.assign(lcores.begin() + static_cast<std::ptrdiff_t>(n_rx), lcores.end());
+  } else {
+    worker_lcores = lcores;
+  }
+
+  g.flags.rx_stop.store(false);
+  g.flags.worker_stop.store(false);
+  g.flags.abort.store(false);
+  g.packet_clock = true;
+  g.replay = false;
+  g_stop_requested.store(false);
+  g.burst = static_cast<std::uint16_t>(std::min<unsigned>(cfg.burst, kMaxBurst));
+  if (rte_mbuf_dyn_rx_timestamp_register(&g.ts_offset, &g.ts_flag) != 0) g.ts_offset = -1;
+  static const rte_mbuf_dynfield index_field = {"netscope_packet_index", sizeof(std::uint64_t),
+                                                alignof(std::uint64_t), 0};
+  g_index_offset = rte_mbuf_dynfield_register(&index_field);
+  if (g_index_offset < 0) {
+    std::fprintf(stderr, "netscope: cannot register an mbuf field: %s\n", rte_strerror(rte_errno));
+    return 1;
+  }
+  g.unix_ns0 = unix_now_ns();
+  g.tsc0 = rte_rdtsc();
+  g.ns_per_tsc = 1e9 / static_cast<double>(rte_get_tsc_hz());
+  g.replay = !cfg.live;
   for (const PortState& p : ports) {
-    for (std::uint16_t q = 0; q < p.rx_queues; ++q) {
-      contexts[next % contexts.size()]->queues.push_back(QueueRef{p.id, q, p.timestamp_scale, 0});
-      ++next;
-      ++total_queues;
+    g.replay &= p.replay;
+    g.packet_clock &= p.timestamp_scale != 0;
+  }
+
+  // Workers: flow capacity is a total, split across them.
+  std::vector<std::unique_ptr<WorkerContext>> workers;
+  std::vector<std::unique_ptr<RxContext>> rxs;
+  try {
+    for (std::size_t i = 0; i < worker_lcores.size(); ++i) {
+      auto w = std::make_unique<WorkerContext>();
+      w->lcore = worker_lcores[i];
+      w->index = static_cast<std::uint16_t>(i);
+      engine::EngineConfig ec = cfg.engine;
+      ec.max_flows = static_cast<std::uint32_t>((cfg.engine.max_flows + worker_lcores.size() - 1) / worker_lcores.size());
+      ec.worker_index = w->index;
+      ec.worker_count = static_cast<std::uint16_t>(worker_lcores.size());
+      ec.lcore = static_cast<std::uint16_t>(w->lcore);
+      // Blocking (back-pressure) in replay, where the control lcore always drains; never
+      // when live, and never with a single lcore (it would wait on itself).
+      w->sink = std::make_unique<RingSink>("nsrec" + std::to_string(i), cfg.record_ring, g.replay && !single, g.flags);
+      w->worker = std::make_unique<engine::Worker>(ec, *w->sink);
+      workers.push_back(std::move(w));
+    }
+    for (unsigned l : rx_lcores) {
+      auto r = std::make_unique<RxContext>();
+      r->lcore = l;
+      for (std::size_t wi = 0; wi < workers.size(); ++wi) {
+        const std::string name = "nsw" + std::to_string(l) + "_" + std::to_string(wi);
+        rte_ring* ring = rte_ring_create(name.c_str(), cfg.worker_ring, static_cast<int>(rte_socket_id()),
+                                         RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (ring == nullptr) throw std::runtime_error("cannot create ring " + name + ": " + rte_strerror(rte_errno));
+        r->outputs.push_back(ring);
+        workers[wi]->inputs.push_back(ring);
+      }
+      rxs.push_back(std::move(r));
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "netscope: %s\n", e.what());
+    return 1;
+  }
+  // Queues round-robin over the polling lcores.
+  std::size_t next = 0;
+  for (const PortState& p : ports) {
+    for (std::uint16_t q = 0; q < p.rx_queues; ++q, ++next) {
+      const QueueRef ref{p.id, q, p.timestamp_scale, 0};
+      if (pipeline) {
+        rxs[next % rxs.size()]->queues.push_back(ref);
+      } else {
+        workers[next % workers.size()]->queues.push_back(ref);
+      }
     }
   }
 
+  const unsigned ring_mbufs = pipeline ? static_cast<unsigned>(rxs.size() * workers.size()) * cfg.worker_ring : 0;
   const unsigned mbufs = std::max<unsigned>(
-      cfg.mbufs, total_queues * (cfg.rx_ring + cfg.burst) + static_cast<unsigned>(contexts.size()) * 512 + 1024);
-  rte_mempool* pool = rte_pktmbuf_pool_create("netscope_rx", mbufs, 256, 0,
-                                              RTE_MBUF_DEFAULT_BUF_SIZE,
+      cfg.mbufs, total_queues * (cfg.rx_ring + cfg.burst) + ring_mbufs +
+                     static_cast<unsigned>(workers.size() + rxs.size()) * 512 + 1024);
+  rte_mempool* pool = rte_pktmbuf_pool_create("netscope_rx", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                               static_cast<int>(rte_socket_id()));
   if (pool == nullptr) {
-    std::fprintf(stderr,
-                 "netscope: cannot allocate %u mbufs: %s (raise EAL -m, or lower runtime.mbufs)\n",
+    std::fprintf(stderr, "netscope: cannot allocate %u mbufs: %s (raise EAL -m, or lower runtime.mbufs)\n",
                  mbufs, rte_strerror(rte_errno));
     return 1;
   }
@@ -268,64 +560,104 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     return 1;
   }
 
+  std::unique_ptr<FlowExporter> exporter;
+  if (!cfg.flows_out.empty()) {
+    try {
+      exporter = std::make_unique<FlowExporter>(cfg.flows_out, cfg.flows_format);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "netscope: %s\n", e.what());
+      return 1;
+    }
+  }
+
   if (!quiet) {
-    std::fprintf(stderr, "netscope: %-6s %-4s %-8s %s\n", "lcore", "cpu", "role", "port/queue");
-    std::fprintf(stderr, "netscope: %-6u %-4d %-8s %s\n", rte_get_main_lcore(),
+    std::fprintf(stderr, "netscope: mode %s, %zu RX lcore(s), %zu worker lcore(s)\n", mode.c_str(),
+                 pipeline ? rxs.size() : workers.size(), workers.size());
+    std::fprintf(stderr, "netscope: %-6s %-4s %-10s %s\n", "lcore", "cpu", "role", "port/queue");
+    auto queues_text = [](const std::vector<QueueRef>& qs) {
+      std::string t;
+      for (const QueueRef& q : qs) t += (t.empty() ? "" : " ") + std::to_string(q.port) + "/" + std::to_string(q.queue);
+      return t.empty() ? std::string("-") : t;
+    };
+    std::fprintf(stderr, "netscope: %-6u %-4d %-10s %s\n", rte_get_main_lcore(),
                  rte_lcore_to_cpu_id(static_cast<int>(rte_get_main_lcore())),
-                 control_polls ? "ctl+rx" : "control", control_polls ? "(all)" : "-");
-    if (!control_polls) {
-      for (const auto& c : contexts) {
-        std::string qs;
-        for (const QueueRef& q : c->queues) {
-          qs += (qs.empty() ? "" : " ") + std::to_string(q.port) + "/" + std::to_string(q.queue);
-        }
-        std::fprintf(stderr, "netscope: %-6u %-4d %-8s %s\n", c->lcore,
-                     rte_lcore_to_cpu_id(static_cast<int>(c->lcore)), "rx", qs.c_str());
+                 single ? "ctl+rx+wk" : "control", single ? queues_text(workers[0]->queues).c_str() : "-");
+    for (const auto& r : rxs) {
+      std::fprintf(stderr, "netscope: %-6u %-4d %-10s %s\n", r->lcore, rte_lcore_to_cpu_id(static_cast<int>(r->lcore)),
+                   "rx", queues_text(r->queues).c_str());
+    }
+    if (!single) {
+      for (const auto& w : workers) {
+        std::fprintf(stderr, "netscope: %-6u %-4d %-10s %s\n", w->lcore,
+                     rte_lcore_to_cpu_id(static_cast<int>(w->lcore)), pipeline ? "worker" : "rx+worker",
+                     pipeline ? "(rings)" : queues_text(w->queues).c_str());
       }
     }
     for (const PortState& p : ports) {
       std::fprintf(stderr, "netscope: port %u %s (%s)%s%s\n", p.id, p.name.c_str(), p.driver.c_str(),
-                   p.replay ? ", replay of " : "",
-                   p.replay ? (std::to_string(p.expected_packets) + " packets").c_str() : "");
+                   p.replay ? ", replay of " : "", p.replay ? (std::to_string(p.expected_packets) + " packets").c_str() : "");
     }
   }
 
   const std::uint64_t start_ns = unix_now_ns();
-  Control control{cfg, ports, contexts, quiet};
-  g_workers_stop.store(false);
-  if (!control_polls) {
-    for (auto& c : contexts) {
-      rte_eal_remote_launch(rx_lcore_main, c.get(), c->lcore);
-    }
-    while (!control.tick()) {
-      rte_delay_us_sleep(1000);
-    }
-    g_workers_stop.store(true);
+  Control control{cfg, ports, workers, rxs, exporter.get(), quiet, {}, {}};
+  if (!single) {
+    for (auto& r : rxs) rte_eal_remote_launch(rx_main, r.get(), r->lcore);
+    for (auto& w : workers) rte_eal_remote_launch(pipeline ? worker_main : rtc_main, w.get(), w->lcore);
+    while (!control.tick()) rte_delay_us_sleep(1000);
+    // Stop RX first, then let the workers drain their rings and flush their flows while
+    // the control side keeps draining the record rings.
+    g.flags.rx_stop.store(true, std::memory_order_release);
+    control.drain_until([&] {
+      for (const auto& r : rxs) {
+        if (!r->done.load(std::memory_order_acquire)) return false;
+      }
+      return true;
+    });
+    g.flags.worker_stop.store(true, std::memory_order_release);
+    control.drain_until([&] {
+      for (const auto& w : workers) {
+        if (!w->done.load(std::memory_order_acquire)) return false;
+      }
+      return true;
+    });
     rte_eal_mp_wait_lcore();
   } else {
-    RxContext& ctx = *contexts.front();
+    WorkerContext& ctx = *workers.front();
     std::uint64_t next_tick = rte_rdtsc();
     const std::uint64_t tick_cycles = rte_get_tsc_hz() / 1000;
+    const unsigned half = cfg.record_ring / 2;
     for (;;) {
-      const unsigned got = poll_once(ctx);
+      const unsigned got = rtc_poll(ctx);
+      maintain(ctx);
+      if (rte_ring_count(ctx.sink->flows_) > half || rte_ring_count(ctx.sink->events_) > half) control.drain();
       const std::uint64_t now = rte_rdtsc();
       if (got == 0 || now >= next_tick) {
         if (control.tick()) break;
         next_tick = now + tick_cycles;
       }
     }
+    // Single lcore: flush in slices so the record ring never needs to wait on itself.
+    while (ctx.worker->flush(1024) != 0) control.drain();
   }
+  control.drain();
   control.progress(true);
   const std::uint64_t end_ns = unix_now_ns();
 
-  // Everything polled has been analyzed (bursts are processed to completion); gather.
   report::RunSummary run;
   run.start_unix_ns = start_ns;
   run.end_unix_ns = end_ns;
   run.wall_seconds = static_cast<double>(end_ns - start_ns) / 1e9;
   run.stop_reason = control.stop_reason;
   run.config = &cfg;
-  for (const auto& c : contexts) run.workers.push_back(c->worker.get());
+  run.mode = single ? "single" : mode;
+  for (const auto& w : workers) run.workers.push_back(w->worker.get());
+  run.flows = std::move(control.flows);
+  run.events = std::move(control.events);
+  for (const auto& r : rxs) {
+    run.ring_drops += r->ring_drops.value();
+    run.ring_waits += r->ring_waits.value();
+  }
   for (const PortState& p : ports) {
     report::PortSummary s;
     s.id = p.id;
@@ -347,17 +679,18 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   }
 
   int rc = 0;
+  if (exporter && !exporter->close()) {
+    std::fprintf(stderr, "netscope: cannot write the flow export '%s'\n", cfg.flows_out.c_str());
+    rc = 1;
+  }
   if (!cfg.report_json.empty()) {
     const std::string tmp = cfg.report_json + ".tmp";
     {
       std::ofstream out(tmp);
       out << report::build_json(run).dump(2) << '\n';
-      if (!out) {
-        std::fprintf(stderr, "netscope: cannot write the JSON report to '%s'\n", tmp.c_str());
-        rc = 1;
-      }
+      if (!out) rc = 1;
     }
-    if (rc == 0 && std::rename(tmp.c_str(), cfg.report_json.c_str()) != 0) {
+    if (rc != 0 || std::rename(tmp.c_str(), cfg.report_json.c_str()) != 0) {
       std::fprintf(stderr, "netscope: cannot write the JSON report to '%s'\n", cfg.report_json.c_str());
       rc = 1;
     }
@@ -368,7 +701,11 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     rte_eth_dev_stop(p.id);
     rte_eth_dev_close(p.id);
   }
-  contexts.clear();
+  for (auto& r : rxs) {
+    for (rte_ring* ring : r->outputs) rte_ring_free(ring);
+  }
+  workers.clear();
+  rxs.clear();
   rte_mempool_free(pool);
   return rc;
 }

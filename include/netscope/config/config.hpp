@@ -28,6 +28,11 @@ struct Config {
   std::uint32_t rx_ring = 1024;         ///< RX descriptors per queue
   double duration_s = 0;                ///< stop after this many seconds (0: no limit)
   bool live = false;                    ///< ignore end-of-capture, run until a signal
+  std::string mode = "auto";            ///< "auto", "rtc" or "pipeline"
+  std::uint32_t worker_ring = 4096;     ///< mbufs per RX->worker ring (pipeline)
+  std::uint32_t record_ring = 16384;    ///< flow records / events per worker->control ring
+  std::string flows_out;                ///< flow export file, empty for none
+  std::string flows_format = "jsonl";   ///< "jsonl" or "csv"
 };
 
 /// Loads a YAML file over `base`. Throws ConfigError naming the field (and file) on any

@@ -1,8 +1,9 @@
 // The per-lcore analysis engine: decode, classify, track SAs and flows. No DPDK.
 //
-// One Worker per RX/worker lcore. process() is the per-packet path: noexcept, no
-// allocation, no locks, no logging. Counters are single-writer and readable by the
-// control lcore at any time; tables and the event buffer are read only after stop.
+// One Worker per worker lcore. process() is the per-packet path: noexcept, no allocation,
+// no locks, no logging. Counters are single-writer and readable by the control lcore at
+// any time. Flow records and anomaly events leave through a RecordSink (on DPDK: rings to
+// the control lcore); the SA table is read by the control side only after stop.
 #pragma once
 
 #include <array>
@@ -54,10 +55,15 @@ struct ExtendedSelector {
 
 struct EngineConfig {
   seq::TrackerConfig tracker;
-  std::uint32_t max_sas = 65536;
-  std::uint32_t max_flows = 262144;
-  std::uint32_t max_events = 100000;  ///< anomaly events kept per worker
+  std::uint32_t max_sas = 65536;      ///< per worker
+  std::uint32_t max_flows = 262144;   ///< per worker
+  std::uint32_t max_events = 100000;  ///< events a CollectingSink keeps
+  flow::FlowTimeouts timeouts;
+  std::uint32_t expiry_work = 32;     ///< flows expired at most per maintain() call
   std::vector<ExtendedSelector> extended;
+  std::uint16_t worker_index = 0;     ///< this worker's shard number
+  std::uint16_t worker_count = 1;     ///< shards in total (for wrong_lcore)
+  std::uint16_t lcore = 0;            ///< for flow records
 };
 
 /// One anomaly, as recorded on the data plane.
@@ -70,6 +76,40 @@ struct AnomalyEvent {
   std::uint64_t count = 0;
   seq::EventType type = seq::EventType::gap;
   std::uint16_t port = 0;
+};
+
+/// A flow that left a worker's table: expired, evicted or flushed at shutdown.
+struct FlowRecord {
+  flow::FlowKey key;
+  flow::FlowDirection a_to_b;
+  flow::FlowDirection b_to_a;
+  std::uint64_t first_seen_ns = 0;
+  std::uint64_t last_seen_ns = 0;
+  std::uint16_t lcore = 0;
+  std::uint8_t tcp_flags = 0;
+  flow::EndReason reason = flow::EndReason::shutdown;
+  bool initiator_is_a = true;
+};
+
+/// Where a worker sends flow records and events. Called on the worker's lcore; must not
+/// block for long. Returns false when the record could not be taken (counted as dropped).
+class RecordSink {
+ public:
+  virtual bool on_flow(const FlowRecord& r) noexcept = 0;
+  virtual bool on_event(const AnomalyEvent& e) noexcept = 0;
+
+ protected:
+  ~RecordSink() = default;
+};
+
+/// A sink that keeps records in vectors reserved up front (tests, benchmarks).
+class CollectingSink final : public RecordSink {
+ public:
+  CollectingSink(std::size_t max_flows, std::size_t max_events);
+  bool on_flow(const FlowRecord& r) noexcept override;
+  bool on_event(const AnomalyEvent& e) noexcept override;
+  std::vector<FlowRecord> flows;
+  std::vector<AnomalyEvent> events;
 };
 
 struct alignas(64) PortCounters {
@@ -87,28 +127,42 @@ struct alignas(64) WorkerCounters {
   std::array<util::Counter, kTrafficClassCount> class_bytes;
   std::array<util::Counter, seq::kEventTypeCount> events;
   util::Counter events_total;
-  util::Counter events_dropped;   ///< not kept in the event buffer (still counted above)
+  util::Counter events_dropped;   ///< the sink refused them (still counted above)
   util::Counter sa_table_full;    ///< packets of new SAs that found the table full
-  util::Counter flow_table_full;  ///< packets of new flows that found the table full
   util::Counter sas_created;
   util::Counter flows_created;
+  util::Counter flows_expired;
+  util::Counter flows_evicted;    ///< table full: least recently used flow evicted
+  util::Counter flows_active;
+  util::Counter flow_records_dropped;  ///< the sink refused them
+  util::Counter wrong_lcore;      ///< packets whose SA/flow another worker owns
   std::array<PortCounters, kMaxPorts> ports;
 };
 
 class Worker {
  public:
-  explicit Worker(const EngineConfig& cfg);
+  /// `sink` must outlive the worker.
+  Worker(const EngineConfig& cfg, RecordSink& sink);
 
   /// Analyzes one frame. `frame` holds the captured bytes (possibly fewer than wire_len).
   /// Does not allocate. Only the owning lcore may call it.
   void process(decode::Bytes frame, std::uint32_t wire_len, std::uint64_t timestamp_ns,
                std::uint16_t port, std::uint64_t packet_index) noexcept;
 
+  /// Expires at most cfg.expiry_work idle flows at `now` (packet time in replay, wall
+  /// time live). Call once per burst. Does not allocate.
+  void maintain(std::uint64_t now) noexcept;
+
+  /// Sends up to `max` flows still in the table to the sink (end reason shutdown).
+  /// Returns how many were sent; 0 when the table is empty.
+  std::uint32_t flush(std::uint32_t max = 0xFFFFFFFFu) noexcept;
+
   [[nodiscard]] const WorkerCounters& counters() const noexcept { return *counters_; }
   [[nodiscard]] const seq::SaTable& sas() const noexcept { return sas_; }
   [[nodiscard]] const flow::FlowTable& flows() const noexcept { return flows_; }
-  [[nodiscard]] const std::vector<AnomalyEvent>& events() const noexcept { return events_; }
   [[nodiscard]] const EngineConfig& config() const noexcept { return cfg_; }
+  /// Highest packet timestamp seen (replay clock).
+  [[nodiscard]] std::uint64_t clock() const noexcept { return clock_; }
 
  private:
   void track_sa(const decode::DecodedPacket& p, std::uint32_t wire_len, std::uint64_t ts,
@@ -117,17 +171,28 @@ class Worker {
   void record(seq::EventType type, const seq::SaKey& key, std::uint64_t expected,
               std::uint64_t got, std::uint64_t count, std::uint64_t ts, std::uint16_t port,
               std::uint64_t index) noexcept;
+  void emit_flow(const flow::FlowEntry& e, flow::EndReason reason) noexcept;
   [[nodiscard]] bool extended_for(const seq::SaKey& key) const noexcept;
 
   EngineConfig cfg_;
+  RecordSink& sink_;
   std::unique_ptr<WorkerCounters> counters_;
   seq::SaTable sas_;
   flow::FlowTable flows_;
-  std::vector<AnomalyEvent> events_;  ///< capacity reserved at start, never grows past it
   decode::DecodedPacket pkt_;
+  std::uint64_t clock_ = 0;
 };
 
 /// Traffic class of a decoded packet.
 TrafficClass classify(const decode::DecodedPacket& p) noexcept;
+
+/// The shard hash that decides which worker owns a packet: all packets of one SA hash
+/// alike (MACsec: the SCI; ESP/AH: destination and SPI), and both directions of an IP
+/// flow hash alike (Toeplitz over the ordered 5-tuple with the symmetric 0x6D5A key).
+/// Non-IP frames hash the ordered MAC pair.
+std::uint32_t shard_hash(const decode::DecodedPacket& p) noexcept;
+
+/// Toeplitz hash of `data` with the repeated 0x6D5A key (rte_softrss-compatible).
+std::uint32_t toeplitz_6d5a(std::span<const std::uint8_t> data) noexcept;
 
 }  // namespace netscope::engine

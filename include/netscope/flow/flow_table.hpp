@@ -1,9 +1,11 @@
-// Bidirectional L3/L4 flows in a fixed-capacity table, one per lcore (single writer).
+// Bidirectional L3/L4 flows in a fixed-capacity table, one per lcore (single writer), with
+// O(1) LRU eviction and incremental idle expiry.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "netscope/decode/packet.hpp"
 
@@ -34,44 +36,115 @@ struct FlowDirection {
   std::uint64_t bytes = 0;
 };
 
+/// Why a flow record left its table.
+enum class EndReason : std::uint8_t { idle_timeout, table_full, shutdown };
+std::string_view to_string(EndReason r) noexcept;
+
 struct FlowEntry {
   FlowKey key;
   FlowDirection a_to_b;
   FlowDirection b_to_a;
   std::uint64_t first_seen_ns = 0;
   std::uint64_t last_seen_ns = 0;
-  std::uint8_t tcp_flags = 0;       ///< union of TCP flags seen
-  bool initiator_is_a = true;       ///< the first packet went a -> b
+  std::uint32_t lru_prev = 0;  ///< index + 1, 0 = none
+  std::uint32_t lru_next = 0;
+  std::uint32_t hash = 0;      ///< low 32 bits of hash(key)
+  std::uint8_t tcp_flags = 0;  ///< union of TCP flags seen
+  std::uint8_t list = 0;       ///< 0 active, 1 closed (TCP FIN/RST seen)
+  bool initiator_is_a = true;  ///< the first packet went a -> b
   bool used = false;
 };
+static_assert(sizeof(FlowEntry) <= 128, "keep flows small: <= 256 bytes per flow in all");
 
-/// Open-addressing flow table, all memory allocated at construction. One writer.
+struct FlowTimeouts {
+  std::uint64_t idle_ns = 60'000'000'000ull;   ///< any flow without packets this long
+  std::uint64_t closed_ns = 5'000'000'000ull;  ///< TCP flow after FIN or RST
+};
+
+/// Open-addressing index plus two LRU lists; all memory allocated at construction.
+/// One writer; not thread-safe. Never allocates after construction.
 class FlowTable {
  public:
   explicit FlowTable(std::uint32_t capacity);
 
-  /// Finds or inserts; nullptr when full (the caller counts it). Does not allocate.
-  FlowEntry* find_or_insert(const FlowKey& key, std::uint64_t h, bool& created) noexcept;
+  /// Finds `key`; nullptr when absent. Does not change recency.
+  [[nodiscard]] FlowEntry* find(const FlowKey& key, std::uint64_t h) noexcept;
 
-  [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
-  [[nodiscard]] std::uint32_t capacity() const noexcept { return max_size_; }
+  /// Finds or inserts. When the table is full the least recently used flow (closed ones
+  /// first) is evicted: it is copied to `evicted` and `did_evict` is set. Never fails.
+  FlowEntry* find_or_insert(const FlowKey& key, std::uint64_t h, bool& created,
+                            FlowEntry& evicted, bool& did_evict) noexcept;
 
-  /// Visits every used entry (control side, after the writer stopped).
+  /// Marks recent use at `now`: moves the flow to the head of its list. O(1).
+  void touch(FlowEntry& e, std::uint64_t now) noexcept;
+
+  /// Moves a flow to the closed list (shorter timeout). O(1).
+  void mark_closed(FlowEntry& e) noexcept;
+
+  /// Expires at most `max_work` idle flows at time `now`, oldest first; calls
+  /// `on_expired(const FlowEntry&)` for each before removing it. Returns the number expired.
+  template <typename F>
+  std::uint32_t expire(std::uint64_t now, const FlowTimeouts& t, std::uint32_t max_work, F&& on_expired) noexcept {
+    std::uint32_t n = 0;
+    for (std::uint8_t l = 0; l < 2; ++l) {
+      const std::uint64_t timeout = l == 0 ? t.idle_ns : t.closed_ns;
+      while (n < max_work && tail_[l] != 0) {
+        FlowEntry& e = entries_[tail_[l] - 1];
+        if (e.last_seen_ns + timeout > now) break;
+        on_expired(static_cast<const FlowEntry&>(e));
+        remove(e);
+        ++n;
+      }
+    }
+    return n;
+  }
+
+  /// Removes up to `max` flows (all by default), calling `f(const FlowEntry&)` for each
+  /// (shutdown flush). Returns how many were removed.
+  template <typename F>
+  std::uint32_t drain(F&& f, std::uint32_t max = 0xFFFFFFFFu) noexcept {
+    std::uint32_t n = 0;
+    for (std::uint8_t l = 0; l < 2; ++l) {
+      while (tail_[l] != 0 && n < max) {
+        FlowEntry& e = entries_[tail_[l] - 1];
+        f(static_cast<const FlowEntry&>(e));
+        remove(e);
+        ++n;
+      }
+    }
+    return n;
+  }
+
+  /// Visits every flow in the table (control side, after the writer stopped).
   template <typename F>
   void for_each(F&& f) const {
-    for (std::uint32_t i = 0; i < slots_; ++i) {
-      if (entries_[i].used) {
-        f(entries_[i]);
-      }
+    for (std::uint32_t i = 0; i < capacity_; ++i) {
+      if (entries_[i].used) f(entries_[i]);
     }
   }
 
+  [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
+  [[nodiscard]] std::uint32_t capacity() const noexcept { return capacity_; }
+  /// Bytes of memory held, for the memory budget (entries plus index).
+  [[nodiscard]] std::uint64_t memory_bytes() const noexcept;
+
  private:
-  std::uint32_t slots_ = 0;
+  void remove(FlowEntry& e) noexcept;
+  void unlink(FlowEntry& e) noexcept;
+  void push_front(FlowEntry& e, std::uint8_t list) noexcept;
+  [[nodiscard]] std::uint32_t index_of(const FlowEntry& e) const noexcept {
+    return static_cast<std::uint32_t>(&e - entries_.get());
+  }
+
+  std::uint32_t capacity_ = 0;
+  std::uint32_t slots_ = 0;  ///< index slots: a power of two >= 2 * capacity
   std::uint32_t mask_ = 0;
   std::uint32_t size_ = 0;
-  std::uint32_t max_size_ = 0;
+  std::uint32_t free_head_ = 0;  ///< free entries, linked through lru_next (index + 1)
+  std::array<std::uint32_t, 2> head_{};  ///< most recent, per list (index + 1)
+  std::array<std::uint32_t, 2> tail_{};  ///< least recent
   std::unique_ptr<FlowEntry[]> entries_;
+  std::unique_ptr<std::uint64_t[]> index_;  ///< (hash32 << 32) | (entry index + 1); 0 empty
 };
 
 }  // namespace netscope::flow

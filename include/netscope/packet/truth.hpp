@@ -80,9 +80,13 @@ class SequenceTruth {
 
   TruthConfig cfg_;
   SaCounters c_;
+  /// Forward jumps this large are resets (as in the analyzer's tracker).
+  static constexpr std::uint64_t kMaxForward = std::uint64_t{1} << 31;
   bool extended_ = false;  ///< inferred once the SA crossed 2^32 near zero
   bool finished_ = false;
-  std::uint64_t run_ = 0;  ///< consecutive packets carrying `highest`
+  bool stuck_reported_ = false;  ///< the current run already produced its stuck event
+  std::uint64_t last_ = 0;  ///< extended number of the previous packet
+  std::uint64_t run_ = 0;   ///< consecutive packets carrying `last_`
   std::uint64_t origin_ = 0;  ///< reported first_seq
   bool has_origin_ = false;
   std::array<std::uint64_t, kBits / 64> bits_{};
@@ -133,8 +137,10 @@ class TruthModel {
     SaId id;
     bool absolute_seq = true;
     SequenceTruth seq;
+    std::uint64_t last_packet = 0;  ///< model-wide index of this SA's latest packet
   };
   TruthConfig cfg_;
+  std::uint64_t packets_ = 0;
   std::vector<Entry> sas_;
   std::map<decltype(std::declval<SaId>().key()), std::size_t> index_;
 };

@@ -37,7 +37,12 @@ struct RunSummary {
   double wall_seconds = 0;
   std::string stop_reason;  ///< "end_of_input", "signal", "duration"
   std::vector<PortSummary> ports;
-  std::vector<const engine::Worker*> workers;
+  std::vector<const engine::Worker*> workers;     ///< stopped workers (counters, SA tables)
+  std::vector<engine::FlowRecord> flows;         ///< every flow record the workers emitted
+  std::vector<engine::AnomalyEvent> events;      ///< events received by the control side
+  std::string mode;                              ///< "rtc" or "pipeline"
+  std::uint64_t ring_drops = 0;                  ///< packets dropped on full worker rings (live)
+  std::uint64_t ring_waits = 0;                  ///< RX back-pressure waits on full rings (replay)
   const config::Config* config = nullptr;
   std::string capture_warning;  ///< e.g. a truncated capture file
 };

@@ -8,14 +8,17 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "netscope/packet/crypto.hpp"
 #include "netscope/packet/wire.hpp"
 
-// Counts heap allocations (C++ and OpenSSL alike) so that a test can prove that next()
-// allocates nothing: through the sanitizer's hook under ASan, else by interposing malloc.
+// Counts heap allocations so that a test can prove that next() allocates nothing. Normal
+// builds interpose malloc/calloc/realloc (C++ and OpenSSL allocations alike). Under ASan,
+// which owns malloc, the C++ operator new is counted instead; OpenSSL's allocations are
+// then covered by the normal build only.
 namespace {
 std::atomic<std::uint64_t> g_allocations{0};
 }  // namespace
@@ -30,13 +33,17 @@ std::atomic<std::uint64_t> g_allocations{0};
 #endif
 
 #ifdef NETSCOPE_TEST_ASAN
-#include <sanitizer/allocator_interface.h>
-namespace {
-void count_malloc(const volatile void*, std::size_t) {
+void* operator new(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
 }
-const int g_hooks_installed = __sanitizer_install_malloc_and_free_hooks(count_malloc, nullptr);
-}  // namespace
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 #else
 extern "C" {
 void* __libc_malloc(std::size_t);
@@ -279,6 +286,11 @@ TEST(Generator, NextDoesNotAllocate) {
   std::vector<std::uint8_t> buf(g.max_frame_len());
   std::uint64_t ts;
   for (int i = 0; i < 100; ++i) ASSERT_GT(g.next(buf, ts), 0u);  // warm up OpenSSL
+  const std::uint64_t control = g_allocations.load();
+  auto* p = new std::vector<std::uint8_t>(64);
+  asm volatile("" : : "r"(p) : "memory");  // keep the allocation from being elided
+  delete p;
+  ASSERT_GT(g_allocations.load(), control) << "the allocation counter must work";
   const std::uint64_t before = g_allocations.load();
   for (int i = 0; i < 20000; ++i) ASSERT_GT(g.next(buf, ts), 0u);
   EXPECT_EQ(g_allocations.load() - before, 0u);

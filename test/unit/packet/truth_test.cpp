@@ -98,12 +98,34 @@ TEST(Truth, LargeCrossingWithoutExtensionIsAReset) {
   EXPECT_EQ(c.rollovers, 0u);
 }
 
+TEST(Truth, ForwardJumpOfHalfTheSpaceIsAReset) {
+  const SaCounters c = run({1, 2, 0x80000002});
+  EXPECT_EQ(c.resets, 1u);
+  EXPECT_EQ(c.gaps, 0u);
+  EXPECT_EQ(c.lost, 0u);
+  EXPECT_EQ(run({1, 0x80000000}).resets, 0u) << "just below 2^31 ahead is still a gap";
+}
+
+TEST(Truth, StuckCountsAnyRepeatedNumber) {
+  // A number repeated behind the highest one: duplicates, and stuck after S in a row.
+  std::vector<std::uint32_t> seqs = {10, 11, 12};
+  for (int i = 0; i < 8; ++i) seqs.push_back(5);  // out of nothing: below first, then dups
+  const SaCounters c = run(seqs);
+  EXPECT_EQ(c.stuck, 1u);
+  EXPECT_EQ(c.reordered, 1u);
+  EXPECT_EQ(c.duplicates, 7u);
+}
+
 TEST(Truth, ResetCountsOpenHolesAsLost) {
-  const SaCounters c = run({100000, 100002, 5, 6});
+  SequenceTruth t;
+  for (std::uint32_t s : {100000u, 100002u, 5u, 6u}) t.observe(s, 100);
+  t.finish();
+  const SaCounters& c = t.counters();
   EXPECT_EQ(c.resets, 1u);
   EXPECT_EQ(c.gaps, 1u);
   EXPECT_EQ(c.lost, 1u);  // 100001, open when the SA was re-baselined
-  EXPECT_EQ(c.first_seq, 5u);
+  EXPECT_EQ(c.first_seq, 5u) << "the window's floor moves to the new baseline";
+  EXPECT_EQ(t.reported_first(), 100000u) << "the reported first_seq stays the SA's first number";
   EXPECT_EQ(c.highest_seq, 6u);
 }
 
@@ -171,6 +193,19 @@ TEST(TruthModel, MacsecRekeyOnNewAnWithLowerPn) {
   EXPECT_EQ(m.counters(a0).rekeys, 0u);
   EXPECT_EQ(m.counters(a1).rekeys, 1u);
   EXPECT_EQ(m.counters(other).rekeys, 0u);
+}
+
+TEST(TruthModel, RekeyComparesWithTheMostRecentlySeenAn) {
+  TruthModel m;
+  const std::uint64_t sci = 0x0200000001010001ull;
+  const std::size_t a0 = m.sa(macsec_sa(sci, 0));
+  const std::size_t a1 = m.sa(macsec_sa(sci, 1));
+  const std::size_t a2 = m.sa(macsec_sa(sci, 2));
+  for (std::uint32_t pn = 1; pn <= 100; ++pn) m.observe(a0, pn, 60);
+  for (std::uint32_t pn = 1; pn <= 3; ++pn) m.observe(a1, pn, 60);  // rekey: 1 < 100
+  m.observe(a2, 50, 60);  // AN 1 (highest 3) is the latest: 50 is not lower, no rekey
+  EXPECT_EQ(m.counters(a1).rekeys, 1u);
+  EXPECT_EQ(m.counters(a2).rekeys, 0u);
 }
 
 TEST(TruthModel, JsonHasTheAnalyzerKeys) {
