@@ -199,10 +199,17 @@ void Worker::track_flow(const decode::DecodedPacket& p, std::uint32_t wire_len,
   flow::FlowKey key;
   bool forward = true;
   if (!flow::flow_key_of(p, key, forward)) return;
+  const std::uint64_t h = flow::hash(key);
   bool created = false;
   bool evicted = false;
   flow::FlowEntry victim;
-  flow::FlowEntry* f = flows_.find_or_insert(key, flow::hash(key), created, victim, evicted);
+  flow::FlowEntry* f = flows_.find(key, h);
+  if (f == nullptr) {
+    // A new flow in a full table: first retire flows that are already idle past their
+    // timeout, so that only live flows are ever evicted.
+    if (flows_.size() == flows_.capacity()) maintain(std::max(clock_, ts));
+    f = flows_.find_or_insert(key, h, created, victim, evicted);
+  }
   if (evicted) [[unlikely]] {
     counters_->flows_evicted.add();
     emit_flow(victim, flow::EndReason::table_full);

@@ -55,3 +55,22 @@ inline tf::Buf udp4(std::uint16_t sport, std::uint16_t dport) {
 }
 
 }  // namespace netscope::itest
+
+namespace netscope::itest {
+
+/// TCP over IPv4 between 192.0.2.1:sport and 198.51.100.2:dport; `reverse` sends it the
+/// other way (addresses and ports swapped).
+inline tf::Buf tcp4(std::uint16_t sport, std::uint16_t dport, std::uint8_t flags, bool reverse,
+                    std::uint32_t seq = 1) {
+  const tf::Buf t = tf::tcp(sport, dport, seq, 1, flags);
+  tf::Buf f = tf::cat({tf::ethernet(0x0800), tf::ipv4(6, t.size() + 10), t, tf::payload(10)});
+  if (reverse) {
+    for (int i = 0; i < 4; ++i) std::swap(f[14 + 12 + i], f[14 + 16 + i]);
+    std::swap(f[34], f[36]);
+    std::swap(f[35], f[37]);
+    tf::fix_ipv4_checksum(f, 14);
+  }
+  return f;
+}
+
+}  // namespace netscope::itest
