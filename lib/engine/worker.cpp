@@ -255,7 +255,36 @@ void Worker::process(decode::Bytes frame, std::uint32_t wire_len, std::uint64_t 
   track_flow(pkt_, wire_len, timestamp_ns);
 }
 
+namespace {
+SaSummary summarize(const seq::SaTable& t, const seq::SaEntry& e, std::uint16_t lcore) noexcept {
+  SaSummary s;
+  s.key = e.key;
+  s.counters = e.tracker.counters();
+  s.counters.lost += e.tracker.open_holes(t.bitmap(e), t.config());
+  s.bytes = e.bytes;
+  s.first_seq = e.tracker.first_seq();
+  s.highest_seq = e.tracker.highest();
+  s.first_seen_ns = e.first_seen_ns;
+  s.last_seen_ns = e.last_seen_ns;
+  s.port = e.port;
+  s.lcore = lcore;
+  s.extended = e.tracker.extended() ? 1 : 0;
+  s.extended_inferred = e.tracker.extended_inferred() ? 1 : 0;
+  return s;
+}
+}  // namespace
+
+void Worker::publish_all_sas() noexcept {
+  sas_.for_each([this](const seq::SaEntry& e) { sink_.on_sa(summarize(sas_, e, cfg_.lcore)); });
+}
+
 void Worker::maintain(std::uint64_t now) noexcept {
+  for (std::uint32_t i = 0; i < cfg_.sa_publish_work && sas_.size() != 0; ++i) {
+    if (const seq::SaEntry* e = sas_.slot(sa_cursor_)) {
+      if (!sink_.on_sa(summarize(sas_, *e, cfg_.lcore))) break;
+    }
+    sa_cursor_ = sa_cursor_ + 1 == sas_.slots() ? 0 : sa_cursor_ + 1;
+  }
   const std::uint32_t n = flows_.expire(now, cfg_.timeouts, cfg_.expiry_work,
                                         [this](const flow::FlowEntry& e) {
                                           emit_flow(e, flow::EndReason::idle_timeout);

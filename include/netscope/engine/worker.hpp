@@ -60,6 +60,7 @@ struct EngineConfig {
   std::uint32_t max_events = 100000;  ///< events a CollectingSink keeps
   flow::FlowTimeouts timeouts;
   std::uint32_t expiry_work = 32;     ///< flows expired at most per maintain() call
+  std::uint32_t sa_publish_work = 0;  ///< SA table slots visited per maintain() (0: never)
   std::vector<ExtendedSelector> extended;
   std::uint16_t worker_index = 0;     ///< this worker's shard number
   std::uint16_t worker_count = 1;     ///< shards in total (for wrong_lcore)
@@ -91,12 +92,31 @@ struct FlowRecord {
   bool initiator_is_a = true;
 };
 
+/// The live state of one SA, published by its worker a few SAs per burst so that the
+/// control side sees every SA without reading the worker's table.
+struct SaSummary {
+  seq::SaKey key;
+  seq::SequenceCounters counters;  ///< counters.lost includes the holes open right now
+  std::uint64_t bytes = 0;
+  std::uint64_t first_seq = 0;
+  std::uint64_t highest_seq = 0;
+  std::uint64_t first_seen_ns = 0;
+  std::uint64_t last_seen_ns = 0;
+  std::uint16_t port = 0;
+  std::uint16_t lcore = 0;
+  std::uint8_t extended = 0;
+  std::uint8_t extended_inferred = 0;
+  std::uint8_t pad_[2] = {};
+};
+
 /// Where a worker sends flow records and events. Called on the worker's lcore; must not
 /// block for long. Returns false when the record could not be taken (counted as dropped).
 class RecordSink {
  public:
   virtual bool on_flow(const FlowRecord& r) noexcept = 0;
   virtual bool on_event(const AnomalyEvent& e) noexcept = 0;
+  /// SA state updates; dropping one is harmless (the next round sends it again).
+  virtual bool on_sa(const SaSummary&) noexcept { return true; }
 
  protected:
   ~RecordSink() = default;
@@ -153,6 +173,10 @@ class Worker {
   /// time live). Call once per burst. Does not allocate.
   void maintain(std::uint64_t now) noexcept;
 
+  /// Publishes the current state of every SA now (control side asks at the end of a
+  /// live period, tests). Not for the per-packet path.
+  void publish_all_sas() noexcept;
+
   /// Sends up to `max` flows still in the table to the sink (end reason shutdown).
   /// Returns how many were sent; 0 when the table is empty.
   std::uint32_t flush(std::uint32_t max = 0xFFFFFFFFu) noexcept;
@@ -181,6 +205,7 @@ class Worker {
   flow::FlowTable flows_;
   decode::DecodedPacket pkt_;
   std::uint64_t clock_ = 0;
+  std::uint32_t sa_cursor_ = 0;  ///< next SA table slot to publish
 };
 
 /// Traffic class of a decoded packet.

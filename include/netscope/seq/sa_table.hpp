@@ -73,6 +73,12 @@ class SaTable {
   [[nodiscard]] std::uint32_t capacity() const noexcept { return capacity_; }
   [[nodiscard]] const TrackerConfig& config() const noexcept { return cfg_; }
 
+  /// The entry in slot `i` (0..slots()-1), or nullptr when free. For incremental walks.
+  [[nodiscard]] const SaEntry* slot(std::uint32_t i) const noexcept {
+    return entries_[i].used ? &entries_[i] : nullptr;
+  }
+  [[nodiscard]] std::uint32_t slots() const noexcept { return capacity_; }
+
   /// Visits every used entry (control side, after the writer stopped).
   template <typename F>
   void for_each(F&& f) const {
