@@ -122,7 +122,9 @@ Worker::Worker(const EngineConfig& cfg, RecordSink& sink)
       sink_(sink),
       counters_(std::make_unique<WorkerCounters>()),
       sas_(cfg.max_sas, cfg.tracker),
-      flows_(cfg.max_flows) {}
+      flows_(cfg.max_flows),
+      pkts_(std::make_unique<decode::DecodedPacket[]>(kBurstChunk)),
+      staged_(std::make_unique<Staged[]>(kBurstChunk)) {}
 
 bool Worker::extended_for(const seq::SaKey& key) const noexcept {
   for (const ExtendedSelector& s : cfg_.extended) {
@@ -161,13 +163,13 @@ void Worker::emit_flow(const flow::FlowEntry& e, flow::EndReason reason) noexcep
   if (!sink_.on_flow(r)) counters_->flow_records_dropped.add();
 }
 
-void Worker::track_sa(const decode::DecodedPacket& p, std::uint32_t wire_len, std::uint64_t ts,
-                      std::uint16_t port, std::uint64_t index) noexcept {
-  seq::SaKey key;
-  std::uint32_t seq32 = 0;
-  if (!seq::sa_key_of(p, key, seq32)) return;
+void Worker::track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
+                      std::uint64_t ts, std::uint16_t port, std::uint64_t index) noexcept {
+  (void)p;
+  const seq::SaKey& key = s.sa_key;
+  const std::uint32_t seq32 = s.seq32;
   bool created = false;
-  seq::SaEntry* e = sas_.find_or_insert(key, seq::hash(key), created);
+  seq::SaEntry* e = s.sa_entry != nullptr ? s.sa_entry : sas_.find_or_insert(key, s.sa_hash, created);
   if (e == nullptr) [[unlikely]] {
     counters_->sa_table_full.add();
     return;
@@ -194,12 +196,11 @@ void Worker::track_sa(const decode::DecodedPacket& p, std::uint32_t wire_len, st
   }
 }
 
-void Worker::track_flow(const decode::DecodedPacket& p, std::uint32_t wire_len,
+void Worker::track_flow(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
                         std::uint64_t ts) noexcept {
-  flow::FlowKey key;
-  bool forward = true;
-  if (!flow::flow_key_of(p, key, forward)) return;
-  const std::uint64_t h = flow::hash(key);
+  const flow::FlowKey& key = s.flow_key;
+  const bool forward = s.forward;
+  const std::uint64_t h = s.flow_hash;
   bool created = false;
   bool evicted = false;
   flow::FlowEntry victim;
@@ -230,29 +231,66 @@ void Worker::track_flow(const decode::DecodedPacket& p, std::uint32_t wire_len,
   }
 }
 
-void Worker::process(decode::Bytes frame, std::uint32_t wire_len, std::uint64_t timestamp_ns,
-                     std::uint16_t port, std::uint64_t packet_index) noexcept {
+void Worker::stage(const FrameRef& f, decode::DecodedPacket& p, Staged& s) noexcept {
+  decode::decode_frame(f.bytes, p);
+  s.sa_entry = nullptr;
+  s.has_sa = seq::sa_key_of(p, s.sa_key, s.seq32);
+  if (s.has_sa) {
+    s.sa_hash = seq::hash(s.sa_key);
+    sas_.prefetch(s.sa_hash);
+  }
+  s.has_flow = flow::flow_key_of(p, s.flow_key, s.forward);
+  if (s.has_flow) {
+    s.flow_hash = flow::hash(s.flow_key);
+    flows_.prefetch(s.flow_hash);
+  }
+}
+
+void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s) noexcept {
   WorkerCounters& c = *counters_;
   c.packets.add();
-  c.bytes.add(wire_len);
-  clock_ = std::max(clock_, timestamp_ns);
-  if (port < kMaxPorts) {
-    c.ports[port].packets.add();
-    c.ports[port].bytes.add(wire_len);
+  c.bytes.add(f.wire_len);
+  clock_ = std::max(clock_, f.timestamp_ns);
+  if (f.port < kMaxPorts) {
+    c.ports[f.port].packets.add();
+    c.ports[f.port].bytes.add(f.wire_len);
   }
-  decode::decode_frame(frame, pkt_);
-  if (pkt_.malformed != decode::Malformed::none) [[unlikely]] {
+  if (p.malformed != decode::Malformed::none) [[unlikely]] {
     c.malformed_total.add();
-    c.malformed[static_cast<std::size_t>(pkt_.malformed)].add();
+    c.malformed[static_cast<std::size_t>(p.malformed)].add();
   }
-  if (cfg_.worker_count > 1 && shard_hash(pkt_) % cfg_.worker_count != cfg_.worker_index) {
+  if (cfg_.worker_count > 1 && shard_hash(p) % cfg_.worker_count != cfg_.worker_index) {
     c.wrong_lcore.add();
   }
-  const auto cls = static_cast<std::size_t>(classify(pkt_));
+  const auto cls = static_cast<std::size_t>(classify(p));
   c.class_packets[cls].add();
-  c.class_bytes[cls].add(wire_len);
-  track_sa(pkt_, wire_len, timestamp_ns, port, packet_index);
-  track_flow(pkt_, wire_len, timestamp_ns);
+  c.class_bytes[cls].add(f.wire_len);
+  if (s.has_sa) track_sa(p, s, f.wire_len, f.timestamp_ns, f.port, f.packet_index);
+  if (s.has_flow) track_flow(p, s, f.wire_len, f.timestamp_ns);
+}
+
+void Worker::process_burst(std::span<const FrameRef> frames) noexcept {
+  for (std::size_t base = 0; base < frames.size(); base += kBurstChunk) {
+    const std::size_t n = std::min(kBurstChunk, frames.size() - base);
+    for (std::size_t i = 0; i < n; ++i) stage(frames[base + i], pkts_[i], staged_[i]);
+    // Second round: the index slots are in cache now; find the entries and prefetch them.
+    for (std::size_t i = 0; i < n; ++i) {
+      Staged& s = staged_[i];
+      if (s.has_sa) {
+        s.sa_entry = sas_.lookup(s.sa_key, s.sa_hash);
+        if (s.sa_entry != nullptr) sas_.prefetch_entry(*s.sa_entry);
+      }
+      if (s.has_flow) flows_.prefetch_entry(s.flow_key, s.flow_hash);
+    }
+    for (std::size_t i = 0; i < n; ++i) analyze(frames[base + i], pkts_[i], staged_[i]);
+  }
+}
+
+void Worker::process(decode::Bytes frame, std::uint32_t wire_len, std::uint64_t timestamp_ns,
+                     std::uint16_t port, std::uint64_t packet_index) noexcept {
+  const FrameRef f{frame, wire_len, port, timestamp_ns, packet_index};
+  stage(f, pkts_[0], staged_[0]);
+  analyze(f, pkts_[0], staged_[0]);
 }
 
 namespace {

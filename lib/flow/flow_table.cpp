@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 
+#include "netscope/util/hash.hpp"
+
 namespace netscope::flow {
 
 std::string_view to_string(EndReason r) noexcept {
@@ -18,20 +20,7 @@ std::string_view to_string(EndReason r) noexcept {
   return "unknown";
 }
 
-std::uint64_t hash(const FlowKey& k) noexcept {
-  std::uint64_t w[5];
-  std::memcpy(w, &k, sizeof w);
-  std::uint64_t h = 0x2545F4914F6CDD1Dull;
-  for (std::uint64_t x : w) {
-    h ^= x + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    h ^= h >> 30;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 27;
-    h *= 0x94D049BB133111EBull;
-    h ^= h >> 31;
-  }
-  return h;
-}
+std::uint64_t hash(const FlowKey& k) noexcept { return util::hash_key(&k, sizeof k); }
 
 bool flow_key_of(const decode::DecodedPacket& p, FlowKey& key, bool& forward) noexcept {
   key = FlowKey{};

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 
 #include <bit>
+
+#include "netscope/util/hash.hpp"
 #include <cstdio>
 #include <cstring>
 
@@ -20,21 +22,7 @@ std::string_view to_string(SaProtocol p) noexcept {
   return "unknown";
 }
 
-std::uint64_t hash(const SaKey& k) noexcept {
-  std::uint64_t w[4];
-  std::memcpy(w, &k, sizeof w);
-  // Multiply-xorshift mix (splitmix64 finalizer) over the four words.
-  std::uint64_t h = 0x9E3779B97F4A7C15ull;
-  for (std::uint64_t x : w) {
-    h ^= x + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    h ^= h >> 30;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 27;
-    h *= 0x94D049BB133111EBull;
-    h ^= h >> 31;
-  }
-  return h;
-}
+std::uint64_t hash(const SaKey& k) noexcept { return util::hash_key(&k, sizeof k); }
 
 bool sa_key_of(const decode::DecodedPacket& p, SaKey& key, std::uint32_t& seq32) noexcept {
   key = SaKey{};
@@ -96,47 +84,49 @@ std::string ip_text(const std::array<std::uint8_t, 16>& addr, std::uint8_t versi
 }
 
 SaTable::SaTable(std::uint32_t capacity, const TrackerConfig& cfg) : cfg_(cfg) {
-  capacity_ = std::bit_ceil(std::max<std::uint32_t>(capacity, 16) * 2);
-  mask_ = capacity_ - 1;
   max_size_ = std::max<std::uint32_t>(capacity, 16);
+  capacity_ = std::bit_ceil(max_size_ * 2);
+  mask_ = capacity_ - 1;
   words_ = window_words(cfg.window);
-  entries_ = std::make_unique<SaEntry[]>(capacity_);
-  bitmaps_ = std::make_unique<std::uint64_t[]>(static_cast<std::size_t>(capacity_) * words_);
+  entries_ = std::make_unique<SaEntry[]>(max_size_);
+  index_ = std::make_unique<std::uint64_t[]>(capacity_);
+  bitmaps_ = std::make_unique<std::uint64_t[]>(static_cast<std::size_t>(max_size_) * words_);
 }
 
 const SaEntry* SaTable::find(const SaKey& key, std::uint64_t h) const noexcept {
+  const auto tag = static_cast<std::uint32_t>(h >> 32);
   for (std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;; i = (i + 1) & mask_) {
-    const SaEntry& e = entries_[i];
-    if (!e.used) {
-      return nullptr;
-    }
-    if (e.key == key) {
-      return &e;
+    const std::uint64_t s = index_[i];
+    if (s == 0) return nullptr;
+    if (static_cast<std::uint32_t>(s >> 32) == tag) {
+      const SaEntry& e = entries_[static_cast<std::uint32_t>(s) - 1];
+      if (e.key == key) return &e;
     }
   }
 }
 
 SaEntry* SaTable::find_or_insert(const SaKey& key, std::uint64_t h, bool& created) noexcept {
   created = false;
-  for (std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;; i = (i + 1) & mask_) {
-    SaEntry& e = entries_[i];
-    if (e.used) {
-      if (e.key == key) {
-        return &e;
-      }
-      continue;
+  const auto tag = static_cast<std::uint32_t>(h >> 32);
+  std::uint32_t i = static_cast<std::uint32_t>(h) & mask_;
+  for (;; i = (i + 1) & mask_) {
+    const std::uint64_t s = index_[i];
+    if (s == 0) break;
+    if (static_cast<std::uint32_t>(s >> 32) == tag) {
+      SaEntry& e = entries_[static_cast<std::uint32_t>(s) - 1];
+      if (e.key == key) [[likely]] return &e;
     }
-    if (size_ >= max_size_) {
-      return nullptr;
-    }
-    e.used = true;
-    e.key = key;
-    e.bytes = 0;
-    e.tracker.init(false);
-    ++size_;
-    created = true;
-    return &e;
   }
+  if (size_ >= max_size_) return nullptr;
+  SaEntry& e = entries_[size_];
+  e.used = true;
+  e.key = key;
+  e.bytes = 0;
+  e.tracker.init(false);
+  ++size_;
+  index_[i] = (static_cast<std::uint64_t>(tag) << 32) | size_;
+  created = true;
+  return &e;
 }
 
 const SaEntry* SaTable::previous_an(const SaKey& key) const noexcept {

@@ -161,20 +161,38 @@ inline decode::Bytes frame_bytes(rte_mbuf* m, std::array<std::uint8_t, 16384>& s
   return {static_cast<const std::uint8_t*>(rte_pktmbuf_read(m, 0, len, scratch.data())), len};
 }
 
+/// Adds one mbuf to the burst being built. A multi-segment frame is linearized into the
+/// lcore's scratch buffer, so the frames gathered so far are analyzed first and this one
+/// on its own (the scratch buffer holds one frame at a time).
+inline void add_frame(WorkerContext& ctx, rte_mbuf* m, engine::FrameRef ref, engine::FrameRef* refs,
+                      unsigned& k) noexcept {
+  if (m->nb_segs == 1) [[likely]] {
+    ref.bytes = {rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len};
+    refs[k++] = ref;
+    return;
+  }
+  ctx.worker->process_burst({refs, k});
+  k = 0;
+  ref.bytes = frame_bytes(m, ctx.scratch);
+  ctx.worker->process_burst({&ref, 1});
+}
+
 /// rtc: polls each queue once and analyzes to completion. Returns packets.
 unsigned rtc_poll(WorkerContext& ctx) noexcept {
   rte_mbuf* bufs[kMaxBurst];
+  engine::FrameRef refs[kMaxBurst];
   unsigned total = 0;
   for (QueueRef& q : ctx.queues) {
     const std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
     if (n == 0) continue;
     const std::uint64_t now = q.timestamp_scale == 0 ? wall_ns() : 0;
+    unsigned k = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
-      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(bufs[i + 1], const void*));
       rte_mbuf* m = bufs[i];
-      ctx.worker->process(frame_bytes(m, ctx.scratch), m->pkt_len, mbuf_time(m, q.timestamp_scale, now),
-                          q.port, q.next_index++);
+      const engine::FrameRef ref{{}, m->pkt_len, q.port, mbuf_time(m, q.timestamp_scale, now), q.next_index++};
+      add_frame(ctx, m, ref, refs, k);
     }
+    ctx.worker->process_burst({refs, k});
     rte_pktmbuf_free_bulk(bufs, n);
     total += n;
   }
@@ -184,17 +202,20 @@ unsigned rtc_poll(WorkerContext& ctx) noexcept {
 /// pipeline worker: drains each input ring once. Returns packets.
 unsigned pipeline_poll(WorkerContext& ctx) noexcept {
   rte_mbuf* bufs[kMaxBurst];
+  engine::FrameRef refs[kMaxBurst];
   unsigned total = 0;
   for (rte_ring* r : ctx.inputs) {
     const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(bufs), g.burst, nullptr);
     if (n == 0) continue;
     const std::uint64_t now = g.packet_clock ? 0 : wall_ns();
+    unsigned k = 0;
     for (unsigned i = 0; i < n; ++i) {
-      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(bufs[i + 1], const void*));
       rte_mbuf* m = bufs[i];
-      const std::uint64_t index = *RTE_MBUF_DYNFIELD(m, g_index_offset, const std::uint64_t*);
-      ctx.worker->process(frame_bytes(m, ctx.scratch), m->pkt_len, mbuf_time(m, 1000, now), m->port, index);
+      const engine::FrameRef ref{{}, m->pkt_len, m->port, mbuf_time(m, 1000, now),
+                                 *RTE_MBUF_DYNFIELD(m, g_index_offset, const std::uint64_t*)};
+      add_frame(ctx, m, ref, refs, k);
     }
+    ctx.worker->process_burst({refs, k});
     rte_pktmbuf_free_bulk(bufs, n);
     total += n;
   }

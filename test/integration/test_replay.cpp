@@ -363,3 +363,41 @@ TEST(Replay, ReportMatchesJsonSchema) {
 
 }  // namespace
 }  // namespace netscope::itest
+
+namespace netscope::itest {
+namespace {
+
+TEST(Replay, JumboFramesSpanningSeveralMbufs) {
+  const std::string dir = temp_dir();
+  std::vector<Frame> f;
+  for (std::uint32_t s = 1; s <= 100; ++s) {
+    if (s == 50) continue;  // one lost
+    const std::size_t body = (s % 3 == 0) ? 8900 : 32;  // every third frame is a jumbo
+    f.push_back(tf::cat({tf::ethernet(0x0800), tf::ipv4(50, 8 + body), tf::esp(0xE0, s), tf::payload(body)}));
+  }
+  for (std::uint32_t pn = 1; pn <= 10; ++pn) {
+    // Integrity-only MACsec jumbo: the inner UDP is decoded across mbuf segments.
+    tf::Buf inner_type;
+    tf::put16(inner_type, 0x0800);
+    f.push_back(tf::cat({tf::ethernet(0x88E5), tf::sectag(tf::tci::kSc, 0, 0, pn), inner_type,
+                         tf::ipv4(17, 8 + 8000), tf::udp(7000, 7001, 8000), tf::payload(8000), tf::icv()}));
+  }
+  write_pcap(dir + "/jumbo.pcap", f);
+  const RunResult r = replay(dir, {dir + "/jumbo.pcap"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.report["totals"]["packets"].get<std::size_t>(), f.size());
+  EXPECT_EQ(r.report["totals"]["malformed"]["total"], 0) << r.report["totals"]["malformed"].dump();
+  const json esp = find_sa(r.report, {{"protocol", "esp"}, {"spi", 0xE0}});
+  ASSERT_FALSE(esp.is_null());
+  EXPECT_EQ(esp["lost"], 1);
+  EXPECT_EQ(esp["packets"], 99);
+  std::uint64_t bytes = 0;
+  for (const auto& fr : f) bytes += fr.size();
+  EXPECT_EQ(r.report["totals"]["bytes"].get<std::uint64_t>(), bytes);
+  bool udp = false;
+  for (const auto& fl : r.report["flows"]) udp |= fl["protocol"] == 17 && fl["b"]["port"] == 7001 && fl["packets_a_to_b"] == 10;
+  EXPECT_TRUE(udp) << "inner UDP of jumbo integrity-only MACsec decoded";
+}
+
+}  // namespace
+}  // namespace netscope::itest

@@ -159,6 +159,17 @@ struct alignas(64) WorkerCounters {
   std::array<PortCounters, kMaxPorts> ports;
 };
 
+/// One received frame, for Worker::process_burst.
+struct FrameRef {
+  decode::Bytes bytes;            ///< captured bytes (possibly fewer than wire_len)
+  std::uint32_t wire_len = 0;
+  std::uint16_t port = 0;
+  std::uint64_t timestamp_ns = 0;
+  std::uint64_t packet_index = 0;
+};
+
+inline constexpr std::size_t kBurstChunk = 32;  ///< frames decoded ahead per prefetch round
+
 class Worker {
  public:
   /// `sink` must outlive the worker.
@@ -168,6 +179,10 @@ class Worker {
   /// Does not allocate. Only the owning lcore may call it.
   void process(decode::Bytes frame, std::uint32_t wire_len, std::uint64_t timestamp_ns,
                std::uint16_t port, std::uint64_t packet_index) noexcept;
+
+  /// Analyzes a burst: decodes every frame and prefetches its SA and flow index slots
+  /// before any lookup (DPDK l3fwd-style), then tracks them in order. Does not allocate.
+  void process_burst(std::span<const FrameRef> frames) noexcept;
 
   /// Expires at most cfg.expiry_work idle flows at `now` (packet time in replay, wall
   /// time live). Call once per burst. Does not allocate.
@@ -189,9 +204,24 @@ class Worker {
   [[nodiscard]] std::uint64_t clock() const noexcept { return clock_; }
 
  private:
-  void track_sa(const decode::DecodedPacket& p, std::uint32_t wire_len, std::uint64_t ts,
-                std::uint16_t port, std::uint64_t index) noexcept;
-  void track_flow(const decode::DecodedPacket& p, std::uint32_t wire_len, std::uint64_t ts) noexcept;
+  /// What the decode-ahead stage found for one frame of a burst.
+  struct Staged {
+    seq::SaKey sa_key;
+    flow::FlowKey flow_key;
+    std::uint64_t sa_hash = 0;
+    std::uint64_t flow_hash = 0;
+    seq::SaEntry* sa_entry = nullptr;  ///< found in the second prefetch round, if it existed
+    std::uint32_t seq32 = 0;
+    bool has_sa = false;
+    bool has_flow = false;
+    bool forward = true;
+  };
+  void stage(const FrameRef& f, decode::DecodedPacket& p, Staged& s) noexcept;
+  void analyze(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s) noexcept;
+  void track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
+                std::uint64_t ts, std::uint16_t port, std::uint64_t index) noexcept;
+  void track_flow(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
+                  std::uint64_t ts) noexcept;
   void record(seq::EventType type, const seq::SaKey& key, std::uint64_t expected,
               std::uint64_t got, std::uint64_t count, std::uint64_t ts, std::uint16_t port,
               std::uint64_t index) noexcept;
@@ -203,7 +233,8 @@ class Worker {
   std::unique_ptr<WorkerCounters> counters_;
   seq::SaTable sas_;
   flow::FlowTable flows_;
-  decode::DecodedPacket pkt_;
+  std::unique_ptr<decode::DecodedPacket[]> pkts_;  ///< kBurstChunk decoded frames
+  std::unique_ptr<Staged[]> staged_;                ///< kBurstChunk staged keys
   std::uint64_t clock_ = 0;
   std::uint32_t sa_cursor_ = 0;  ///< next SA table slot to publish
 };

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 
@@ -21,7 +22,15 @@ struct FlowKey {
   std::uint16_t vlan = 0;  ///< outer VLAN ID, 0 when untagged
   std::uint8_t protocol = 0;
   std::uint8_t ip_version = 0;
-  friend bool operator==(const FlowKey&, const FlowKey&) = default;
+  /// Word-wise comparison: the key has no padding, and every builder zero-fills it.
+  friend bool operator==(const FlowKey& a, const FlowKey& b) noexcept {
+    std::uint64_t x[5], y[5];
+    std::memcpy(x, &a, sizeof x);
+    std::memcpy(y, &b, sizeof y);
+    std::uint64_t d = 0;
+    for (int i = 0; i < 5; ++i) d |= x[i] ^ y[i];
+    return d == 0;
+  }
 };
 static_assert(sizeof(FlowKey) == 40);
 
@@ -66,6 +75,18 @@ struct FlowTimeouts {
 class FlowTable {
  public:
   explicit FlowTable(std::uint32_t capacity);
+
+  /// Prefetches the index slot of hash `h` (call a few packets ahead of the lookup).
+  void prefetch(std::uint64_t h) const noexcept { __builtin_prefetch(&index_[static_cast<std::uint32_t>(h) & mask_]); }
+
+  /// Prefetches the entry `key` maps to, if present (second prefetch round). Does not
+  /// return it: an entry can be evicted before it is used.
+  void prefetch_entry(const FlowKey& key, std::uint64_t h) noexcept {
+    if (const FlowEntry* e = find(key, h)) {
+      __builtin_prefetch(e);
+      __builtin_prefetch(reinterpret_cast<const char*>(e) + 64);
+    }
+  }
 
   /// Finds `key`; nullptr when absent. Does not change recency.
   [[nodiscard]] FlowEntry* find(const FlowKey& key, std::uint64_t h) noexcept;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -25,7 +26,15 @@ struct SaKey {
   std::uint8_t an = 0;
   std::uint8_t ip_version = 0;
   std::uint8_t udp_encap = 0;  ///< ESP in UDP 4500; part of the key (a different path)
-  friend bool operator==(const SaKey&, const SaKey&) = default;
+  /// Word-wise comparison: the key has no padding, and every builder zero-fills it.
+  friend bool operator==(const SaKey& a, const SaKey& b) noexcept {
+    std::uint64_t x[4], y[4];
+    std::memcpy(x, &a, sizeof x);
+    std::memcpy(y, &b, sizeof y);
+    std::uint64_t d = 0;
+    for (int i = 0; i < 4; ++i) d |= x[i] ^ y[i];
+    return d == 0;
+  }
 };
 static_assert(sizeof(SaKey) == 32);
 
@@ -63,6 +72,20 @@ class SaTable {
   /// `created` is set when the entry is new. Does not allocate.
   SaEntry* find_or_insert(const SaKey& key, std::uint64_t h, bool& created) noexcept;
 
+  /// Finds the SA without inserting; nullptr when absent. Entries never move or go away,
+  /// so the pointer stays valid for the table's lifetime. Does not allocate.
+  SaEntry* lookup(const SaKey& key, std::uint64_t h) noexcept {
+    return const_cast<SaEntry*>(find(key, h));
+  }
+
+  /// Prefetches an entry and its window (call before tracking it).
+  void prefetch_entry(const SaEntry& e) const noexcept {
+    __builtin_prefetch(&e);
+    __builtin_prefetch(reinterpret_cast<const char*>(&e) + 64);
+    __builtin_prefetch(reinterpret_cast<const char*>(&e) + 128);
+    __builtin_prefetch(bitmaps_.get() + static_cast<std::size_t>(&e - entries_.get()) * words_);
+  }
+
   /// MACsec only: the most recently seen other AN of the same SCI, or nullptr.
   [[nodiscard]] const SaEntry* previous_an(const SaKey& key) const noexcept;
 
@@ -70,35 +93,35 @@ class SaTable {
   [[nodiscard]] std::span<const std::uint64_t> bitmap(const SaEntry& e) const noexcept;
 
   [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
-  [[nodiscard]] std::uint32_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] std::uint32_t capacity() const noexcept { return max_size_; }
   [[nodiscard]] const TrackerConfig& config() const noexcept { return cfg_; }
 
   /// The entry in slot `i` (0..slots()-1), or nullptr when free. For incremental walks.
   [[nodiscard]] const SaEntry* slot(std::uint32_t i) const noexcept {
-    return entries_[i].used ? &entries_[i] : nullptr;
+    return i < size_ ? &entries_[i] : nullptr;
   }
-  [[nodiscard]] std::uint32_t slots() const noexcept { return capacity_; }
+  [[nodiscard]] std::uint32_t slots() const noexcept { return max_size_; }
+
+  /// Prefetches the index slot of hash `h` (call a few packets ahead of the lookup).
+  void prefetch(std::uint64_t h) const noexcept { __builtin_prefetch(&index_[h & mask_]); }
 
   /// Visits every used entry (control side, after the writer stopped).
   template <typename F>
   void for_each(F&& f) const {
-    for (std::uint32_t i = 0; i < capacity_; ++i) {
-      if (entries_[i].used) {
-        f(entries_[i]);
-      }
-    }
+    for (std::uint32_t i = 0; i < size_; ++i) f(entries_[i]);
   }
 
  private:
   [[nodiscard]] const SaEntry* find(const SaKey& key, std::uint64_t h) const noexcept;
 
   TrackerConfig cfg_;
-  std::uint32_t capacity_ = 0;
+  std::uint32_t capacity_ = 0;  ///< index slots
   std::uint32_t mask_ = 0;
   std::uint32_t size_ = 0;
   std::uint32_t max_size_ = 0;  ///< load limit that keeps probes short
   std::uint32_t words_ = 0;
-  std::unique_ptr<SaEntry[]> entries_;
+  std::unique_ptr<SaEntry[]> entries_;    ///< dense, in insertion order
+  std::unique_ptr<std::uint64_t[]> index_;  ///< (hash32 << 32) | (entry index + 1); 0 empty
   std::unique_ptr<std::uint64_t[]> bitmaps_;
 };
 
