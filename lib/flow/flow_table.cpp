@@ -120,8 +120,8 @@ void FlowTable::push_front(FlowEntry& e, std::uint8_t list) noexcept {
   if (tail_[list] == 0) tail_[list] = self;
 }
 
-void FlowTable::touch(FlowEntry& e, std::uint64_t now) noexcept {
-  e.last_seen_ns = std::max(e.last_seen_ns, now);
+void FlowTable::relink(FlowEntry& e) noexcept {
+  e.linked_ns = e.last_seen_ns;
   if (head_[e.list] == index_of(e) + 1) return;
   unlink(e);
   push_front(e, e.list);
@@ -130,6 +130,7 @@ void FlowTable::touch(FlowEntry& e, std::uint64_t now) noexcept {
 void FlowTable::mark_closed(FlowEntry& e) noexcept {
   if (e.list == 1) return;
   unlink(e);
+  e.linked_ns = e.last_seen_ns;
   push_front(e, 1);
 }
 
@@ -162,8 +163,15 @@ FlowEntry* FlowTable::find_or_insert(const FlowKey& key, std::uint64_t h, bool& 
   did_evict = false;
   if (FlowEntry* e = find(key, h)) return e;
   if (free_head_ == 0) {
-    // Full: evict the least recently used flow, closed ones first. O(1).
-    const std::uint32_t victim = tail_[1] != 0 ? tail_[1] : tail_[0];
+    // Full: evict the least recently used flow, closed ones first. Entries used since they
+    // were linked go back to the head (at most a few per insertion: amortized O(1)).
+    std::uint8_t l = tail_[1] != 0 ? 1 : 0;
+    for (int tries = 0; tries < 8; ++tries) {
+      FlowEntry& t = entries_[tail_[l] - 1];
+      if (t.last_seen_ns == t.linked_ns || t.linked_ns == kUnstamped) break;
+      relink(t);
+    }
+    const std::uint32_t victim = tail_[l];
     evicted = entries_[victim - 1];
     did_evict = true;
     remove(entries_[victim - 1]);
@@ -175,6 +183,7 @@ FlowEntry* FlowTable::find_or_insert(const FlowKey& key, std::uint64_t h, bool& 
   e.key = key;
   e.hash = static_cast<std::uint32_t>(h);
   e.used = true;
+  e.linked_ns = kUnstamped;
   std::uint32_t i = e.hash & mask_;
   while (index_[i] != 0) i = (i + 1) & mask_;
   index_[i] = (static_cast<std::uint64_t>(e.hash) << 32) | self;

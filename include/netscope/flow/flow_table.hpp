@@ -55,6 +55,7 @@ struct FlowEntry {
   FlowDirection b_to_a;
   std::uint64_t first_seen_ns = 0;
   std::uint64_t last_seen_ns = 0;
+  std::uint64_t linked_ns = 0;  ///< last_seen when the entry was (re)linked at its list head
   std::uint32_t lru_prev = 0;  ///< index + 1, 0 = none
   std::uint32_t lru_next = 0;
   std::uint32_t hash = 0;      ///< low 32 bits of hash(key)
@@ -74,6 +75,8 @@ struct FlowTimeouts {
 /// One writer; not thread-safe. Never allocates after construction.
 class FlowTable {
  public:
+  static constexpr std::uint64_t kUnstamped = ~0ull;  ///< linked_ns of an entry not yet touched
+
   explicit FlowTable(std::uint32_t capacity);
 
   /// Prefetches the index slot of hash `h` (call a few packets ahead of the lookup).
@@ -96,8 +99,17 @@ class FlowTable {
   FlowEntry* find_or_insert(const FlowKey& key, std::uint64_t h, bool& created,
                             FlowEntry& evicted, bool& did_evict) noexcept;
 
-  /// Marks recent use at `now`: moves the flow to the head of its list. O(1).
-  void touch(FlowEntry& e, std::uint64_t now) noexcept;
+  /// Marks use at `now`. Lazy LRU: only the timestamp is written here (no list writes on
+  /// the per-packet path); a touched entry is moved to the head when it reaches the tail
+  /// (expiry or eviction), so lists stay ordered by the time entries were linked. O(1).
+  void touch(FlowEntry& e, std::uint64_t now) noexcept {
+    if (e.linked_ns == kUnstamped) {
+      e.linked_ns = now;  // the first packet stamps the link time
+      e.last_seen_ns = now;
+    } else if (now > e.last_seen_ns) {
+      e.last_seen_ns = now;
+    }
+  }
 
   /// Moves a flow to the closed list (shorter timeout). O(1).
   void mark_closed(FlowEntry& e) noexcept;
@@ -109,9 +121,15 @@ class FlowTable {
     std::uint32_t n = 0;
     for (std::uint8_t l = 0; l < 2; ++l) {
       const std::uint64_t timeout = l == 0 ? t.idle_ns : t.closed_ns;
-      while (n < max_work && tail_[l] != 0) {
+      std::uint32_t work = 0;
+      while (n < max_work && work < 4 * max_work && tail_[l] != 0) {
         FlowEntry& e = entries_[tail_[l] - 1];
-        if (e.last_seen_ns + timeout > now) break;
+        ++work;
+        if (e.last_seen_ns + timeout > now) {
+          if (e.last_seen_ns == e.linked_ns || e.linked_ns == kUnstamped) break;  // oldest not idle
+          relink(e);                                  // used since linked: to the head
+          continue;
+        }
         on_expired(static_cast<const FlowEntry&>(e));
         remove(e);
         ++n;
@@ -151,6 +169,7 @@ class FlowTable {
 
  private:
   void remove(FlowEntry& e) noexcept;
+  void relink(FlowEntry& e) noexcept;
   void unlink(FlowEntry& e) noexcept;
   void push_front(FlowEntry& e, std::uint8_t list) noexcept;
   [[nodiscard]] std::uint32_t index_of(const FlowEntry& e) const noexcept {
