@@ -23,7 +23,7 @@ struct Overrides {
   std::optional<std::uint16_t> burst;
   std::optional<double> duration;
   std::vector<std::string> extended;
-  std::optional<std::string> mode, flows_out, flows_format;
+  std::optional<std::string> mode, flows_out, flows_format, api_listen, db, api_key;
   std::optional<double> flow_timeout, tcp_closed_timeout;
   bool live = false;
   bool no_progress = false;
@@ -53,6 +53,9 @@ void add_options(CLI::App& app, Overrides& o) {
   app.add_option("--flows-format", o.flows_format, "jsonl (default) or csv");
   app.add_option("--flow-timeout", o.flow_timeout, "idle flow timeout in seconds (default 60)");
   app.add_option("--tcp-closed-timeout", o.tcp_closed_timeout, "timeout after TCP FIN/RST in seconds (default 5)");
+  app.add_option("--api-listen", o.api_listen, "serve REST, WebSocket and /metrics on ADDR:PORT (e.g. 127.0.0.1:8080)");
+  app.add_option("--api-key", o.api_key, "require this X-API-Key on API requests");
+  app.add_option("--db", o.db, "SQLite database file for SAs, flows, anomalies and stats history");
   app.add_flag("--live", o.live, "do not stop at the end of the captures; run until a signal");
   app.add_flag("--no-progress", o.no_progress, "no progress line on stderr");
   app.add_flag("--no-report", o.no_text, "no human report on stdout");
@@ -80,6 +83,9 @@ netscope::config::Config build_config(const Overrides& o) {
   if (o.duration) c.duration_s = *o.duration;
   if (o.live) c.live = true;
   if (o.mode) c.mode = *o.mode;
+  if (o.api_listen) c.api.listen = *o.api_listen;
+  if (o.api_key) c.api.key = *o.api_key;
+  if (o.db) c.database.path = *o.db;
   if (o.flows_out) c.flows_out = *o.flows_out;
   if (o.flows_format) c.flows_format = *o.flows_format;
   if (o.flow_timeout) c.engine.timeouts.idle_ns = static_cast<std::uint64_t>(*o.flow_timeout * 1e9);

@@ -72,7 +72,33 @@ engine::ExtendedSelector selector_from_yaml(const YAML::Node& n, const std::stri
 
 Config apply(const YAML::Node& root, Config c) {
   if (!root || root.IsNull()) return c;
-  check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows"});
+  check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows", "api", "database"});
+  if (const auto a = root["api"]) {
+    check_keys(a, "api", {"listen", "key", "cors_origins", "rate_limit", "rate_limit_burst", "tls_certificate",
+                          "metrics_require_key", "threads", "history_seconds"});
+    if (a["listen"]) c.api.listen = scalar<std::string>(a["listen"], "api.listen");
+    if (a["key"]) c.api.key = scalar<std::string>(a["key"], "api.key");
+    if (const auto o = a["cors_origins"]) {
+      if (!o.IsSequence()) throw ConfigError("api.cors_origins: expected a list");
+      for (std::size_t i = 0; i < o.size(); ++i)
+        c.api.cors_origins.push_back(scalar<std::string>(o[i], "api.cors_origins[" + std::to_string(i) + "]"));
+    }
+    if (a["rate_limit"]) c.api.rate_limit = scalar<double>(a["rate_limit"], "api.rate_limit");
+    if (a["rate_limit_burst"]) c.api.rate_limit_burst = scalar<double>(a["rate_limit_burst"], "api.rate_limit_burst");
+    if (a["tls_certificate"]) c.api.tls_certificate = scalar<std::string>(a["tls_certificate"], "api.tls_certificate");
+    if (a["metrics_require_key"]) c.api.metrics_require_key = scalar<bool>(a["metrics_require_key"], "api.metrics_require_key");
+    if (a["threads"]) c.api.threads = scalar<std::uint32_t>(a["threads"], "api.threads");
+    if (a["history_seconds"]) c.api.history_seconds = scalar<std::uint32_t>(a["history_seconds"], "api.history_seconds");
+  }
+  if (const auto d = root["database"]) {
+    check_keys(d, "database", {"path", "flush_interval", "batch_rows", "retention_days", "raw_retention_hours"});
+    if (d["path"]) c.database.path = scalar<std::string>(d["path"], "database.path");
+    if (d["flush_interval"]) c.database.flush_interval_s = scalar<double>(d["flush_interval"], "database.flush_interval");
+    if (d["batch_rows"]) c.database.batch_rows = scalar<std::uint32_t>(d["batch_rows"], "database.batch_rows");
+    if (d["retention_days"]) c.database.retention_days = scalar<double>(d["retention_days"], "database.retention_days");
+    if (d["raw_retention_hours"])
+      c.database.raw_retention_hours = scalar<double>(d["raw_retention_hours"], "database.raw_retention_hours");
+  }
   if (const auto f = root["flows"]) {
     check_keys(f, "flows", {"idle_timeout", "tcp_closed_timeout", "expiry_work"});
     if (f["idle_timeout"])
@@ -215,6 +241,18 @@ void validate(const Config& c) {
   if (c.engine.timeouts.idle_ns == 0) throw ConfigError("flows.idle_timeout: must be positive");
   if (c.engine.timeouts.closed_ns == 0) throw ConfigError("flows.tcp_closed_timeout: must be positive");
   if (c.engine.expiry_work == 0) throw ConfigError("flows.expiry_work: must be at least 1");
+  if (!c.api.listen.empty()) {
+    const auto colon = c.api.listen.rfind(':');
+    if (colon == std::string::npos || colon + 1 == c.api.listen.size())
+      throw ConfigError("api.listen: '" + c.api.listen + "' must be ADDR:PORT (e.g. 127.0.0.1:8080)");
+    const std::string port = c.api.listen.substr(colon + 1);
+    if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 || std::stoul(port) > 65535)
+      throw ConfigError("api.listen: port '" + port + "' is not 0..65535");
+  }
+  if (c.api.rate_limit < 0) throw ConfigError("api.rate_limit: must not be negative");
+  if (c.api.threads < 1 || c.api.threads > 1024) throw ConfigError("api.threads: must be 1..1024");
+  if (c.database.flush_interval_s <= 0) throw ConfigError("database.flush_interval: must be positive");
+  if (c.database.retention_days <= 0) throw ConfigError("database.retention_days: must be positive");
 }
 
 }  // namespace netscope::config

@@ -293,7 +293,6 @@ void Worker::process(decode::Bytes frame, std::uint32_t wire_len, std::uint64_t 
   analyze(f, pkts_[0], staged_[0]);
 }
 
-namespace {
 SaSummary summarize(const seq::SaTable& t, const seq::SaEntry& e, std::uint16_t lcore) noexcept {
   SaSummary s;
   s.key = e.key;
@@ -310,7 +309,6 @@ SaSummary summarize(const seq::SaTable& t, const seq::SaEntry& e, std::uint16_t 
   s.extended_inferred = e.tracker.extended_inferred() ? 1 : 0;
   return s;
 }
-}  // namespace
 
 void Worker::publish_all_sas() noexcept {
   sas_.for_each([this](const seq::SaEntry& e) { sink_.on_sa(summarize(sas_, e, cfg_.lcore)); });

@@ -25,7 +25,10 @@
 #include <memory>
 #include <stdexcept>
 
+#include <unordered_map>
+
 #include "flow_export.hpp"
+#include "netscope/control/hub.hpp"
 #include "netscope/engine/worker.hpp"
 #include "netscope/report/report.hpp"
 #include "netscope/runtime/runtime.hpp"
@@ -68,23 +71,31 @@ class RingSink final : public engine::RecordSink {
                                   static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
     events_ = rte_ring_create_elem((name + "_e").c_str(), sizeof(engine::AnomalyEvent), size,
                                    static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (flows_ == nullptr || events_ == nullptr) {
+    sas_ = rte_ring_create_elem((name + "_s").c_str(), sizeof(engine::SaSummary), 4096,
+                                static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (flows_ == nullptr || events_ == nullptr || sas_ == nullptr) {
       throw std::runtime_error("cannot create record rings: " + std::string(rte_strerror(rte_errno)));
     }
   }
   ~RingSink() {
     rte_ring_free(flows_);
     rte_ring_free(events_);
+    rte_ring_free(sas_);
   }
   RingSink(const RingSink&) = delete;
   RingSink& operator=(const RingSink&) = delete;
 
   bool on_flow(const engine::FlowRecord& r) noexcept override { return put(flows_, &r, sizeof r); }
   bool on_event(const engine::AnomalyEvent& e) noexcept override { return put(events_, &e, sizeof e); }
+  /// SA summaries are refreshed continuously: never wait for them.
+  bool on_sa(const engine::SaSummary& s) noexcept override {
+    return rte_ring_sp_enqueue_elem(sas_, const_cast<engine::SaSummary*>(&s), sizeof s) == 0;
+  }
   void set_blocking(bool b) noexcept { blocking_ = b; }
 
   rte_ring* flows_ = nullptr;
   rte_ring* events_ = nullptr;
+  rte_ring* sas_ = nullptr;
 
  private:
   bool put(rte_ring* r, const void* obj, unsigned size) noexcept {
@@ -97,7 +108,8 @@ class RingSink final : public engine::RecordSink {
   bool blocking_;
   const RunFlags& flags_;
 };
-static_assert(sizeof(engine::FlowRecord) % 4 == 0 && sizeof(engine::AnomalyEvent) % 4 == 0);
+static_assert(sizeof(engine::FlowRecord) % 4 == 0 && sizeof(engine::AnomalyEvent) % 4 == 0 &&
+              sizeof(engine::SaSummary) % 4 == 0);
 
 /// Everything one worker lcore owns.
 struct alignas(64) WorkerContext {
@@ -108,6 +120,8 @@ struct alignas(64) WorkerContext {
   std::unique_ptr<RingSink> sink;
   std::unique_ptr<engine::Worker> worker;
   std::atomic<bool> done{false};
+  util::Counter busy_cycles;  ///< TSC cycles of polls that returned packets
+  util::Counter idle_cycles;  ///< TSC cycles of empty polls
   alignas(64) std::array<std::uint8_t, 16384> scratch{};  ///< linearized multi-segment frames
 };
 
@@ -132,6 +146,7 @@ struct Shared {
   std::uint64_t tsc0 = 0;
   double ns_per_tsc = 0;
   bool packet_clock = true;  ///< expiry by packet timestamps (replay) or wall time (live)
+  std::atomic<bool> paused{false};  ///< capture paused by an API client: RX frees, counts nothing
   bool replay = false;
 };
 Shared g;
@@ -179,6 +194,9 @@ inline void add_frame(WorkerContext& ctx, rte_mbuf* m, engine::FrameRef ref, eng
 
 /// rtc: polls each queue once and analyzes to completion. Returns packets.
 unsigned rtc_poll(WorkerContext& ctx) noexcept {
+  // Paused by an API client: stop polling. A replayed capture waits in its file; a live
+  // port's own counters (imissed) show what the NIC dropped meanwhile.
+  if (g.paused.load(std::memory_order_relaxed)) return 0;
   rte_mbuf* bufs[kMaxBurst];
   engine::FrameRef refs[kMaxBurst];
   unsigned total = 0;
@@ -226,12 +244,19 @@ inline void maintain(WorkerContext& ctx) noexcept {
   ctx.worker->maintain(g.packet_clock ? ctx.worker->clock() : wall_ns());
 }
 
+/// Runs one poll and books its cycles as busy or idle.
+template <typename Poll>
+inline unsigned timed(WorkerContext& ctx, Poll poll) noexcept {
+  const std::uint64_t t0 = rte_rdtsc();
+  const unsigned got = poll(ctx);
+  maintain(ctx);
+  (got != 0 ? ctx.busy_cycles : ctx.idle_cycles).add(rte_rdtsc() - t0);
+  return got;
+}
+
 int rtc_main(void* arg) {
   auto& ctx = *static_cast<WorkerContext*>(arg);
-  while (!g.flags.rx_stop.load(std::memory_order_relaxed)) {
-    rtc_poll(ctx);
-    maintain(ctx);
-  }
+  while (!g.flags.rx_stop.load(std::memory_order_relaxed)) timed(ctx, rtc_poll);
   while (!g.flags.worker_stop.load(std::memory_order_relaxed)) rte_pause();
   ctx.sink->set_blocking(true);  // the final flush must not lose records
   ctx.worker->flush();
@@ -242,8 +267,7 @@ int rtc_main(void* arg) {
 int worker_main(void* arg) {
   auto& ctx = *static_cast<WorkerContext*>(arg);
   for (;;) {
-    const unsigned got = pipeline_poll(ctx);
-    maintain(ctx);
+    const unsigned got = timed(ctx, pipeline_poll);
     // Stop only when told to and every input ring is empty: RX lcores have stopped then.
     if (got == 0 && g.flags.worker_stop.load(std::memory_order_acquire)) {
       bool empty = true;
@@ -264,6 +288,10 @@ int rx_main(void* arg) {
   std::vector<std::array<rte_mbuf*, kMaxBurst>> batches(nw);
   std::vector<unsigned> counts(nw, 0);
   while (!g.flags.rx_stop.load(std::memory_order_relaxed)) {
+    if (g.paused.load(std::memory_order_relaxed)) {
+      rte_pause();
+      continue;
+    }
     for (QueueRef& q : ctx.queues) {
       const std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
       if (n == 0) continue;
@@ -318,6 +346,14 @@ struct Control {
   bool quiet;
   std::vector<engine::FlowRecord> flows;
   std::vector<engine::AnomalyEvent> events;
+  struct SaKeyHash {
+    std::size_t operator()(const seq::SaKey& k) const noexcept { return seq::hash(k); }
+  };
+  std::unordered_map<seq::SaKey, engine::SaSummary, SaKeyHash> sas;  ///< latest per SA
+  control::Hub* hub = nullptr;
+  std::string mode;
+  rte_mempool* pool = nullptr;
+  std::uint64_t last_snapshot_tsc = 0;
   std::uint64_t start_tsc = rte_rdtsc();
   std::uint64_t hz = rte_get_tsc_hz();
   std::uint64_t last_progress_tsc = rte_rdtsc();
@@ -363,14 +399,21 @@ struct Control {
       while ((n = rte_ring_sc_dequeue_burst_elem(w->sink->flows_, fr, sizeof fr[0], 64, nullptr)) > 0) {
         for (unsigned i = 0; i < n; ++i) {
           if (exporter != nullptr) exporter->write(fr[i]);
+          if (hub != nullptr) hub->on_flow(fr[i]);
           flows.push_back(fr[i]);
         }
         moved += n;
       }
       while ((n = rte_ring_sc_dequeue_burst_elem(w->sink->events_, ev, sizeof ev[0], 64, nullptr)) > 0) {
         for (unsigned i = 0; i < n; ++i) {
+          if (hub != nullptr) hub->on_event(ev[i]);
           if (events.size() < static_cast<std::size_t>(cfg.engine.max_events) * workers.size()) events.push_back(ev[i]);
         }
+        moved += n;
+      }
+      engine::SaSummary su[32];
+      while ((n = rte_ring_sc_dequeue_burst_elem(w->sink->sas_, su, sizeof su[0], 32, nullptr)) > 0) {
+        for (unsigned i = 0; i < n; ++i) sas[su[i].key] = su[i];
         moved += n;
       }
     }
@@ -405,9 +448,106 @@ struct Control {
     last_events = evs;
   }
 
+  /// Everything the control side knows now, for the APIs.
+  std::shared_ptr<control::Snapshot> snapshot() const {
+    auto s = std::make_shared<control::Snapshot>();
+    s->time_ns = unix_now_ns();
+    s->uptime_s = static_cast<double>(rte_rdtsc() - start_tsc) / static_cast<double>(hz);
+    s->mode = mode;
+    s->paused = paused;
+    for (const auto& w : workers) {
+      const engine::WorkerCounters& c = w->worker->counters();
+      s->packets += c.packets.value();
+      s->bytes += c.bytes.value();
+      for (std::size_t i = 0; i < engine::kTrafficClassCount; ++i) {
+        s->class_packets[i] += c.class_packets[i].value();
+        s->class_bytes[i] += c.class_bytes[i].value();
+      }
+      for (std::size_t i = 0; i < decode::kMalformedCount; ++i) s->malformed[i] += c.malformed[i].value();
+      for (std::size_t i = 0; i < seq::kEventTypeCount; ++i) s->events[i] += c.events[i].value();
+      s->events_dropped += c.events_dropped.value();
+      s->sas_active += c.sas_created.value();
+      s->flows_active += c.flows_active.value();
+      s->flows_created += c.flows_created.value();
+      s->flows_expired += c.flows_expired.value();
+      s->flows_evicted += c.flows_evicted.value();
+      s->flow_records_dropped += c.flow_records_dropped.value();
+      s->wrong_lcore += c.wrong_lcore.value();
+      control::LcoreStats l;
+      l.lcore = w->lcore;
+      l.role = rxs.empty() ? "rx+worker" : "worker";
+      l.packets = c.packets.value();
+      l.busy_cycles = w->busy_cycles.value();
+      l.idle_cycles = w->idle_cycles.value();
+      for (rte_ring* r : w->inputs) {
+        l.ring_fill += rte_ring_count(r);
+        l.ring_size += rte_ring_get_capacity(r);
+      }
+      s->lcores.push_back(l);
+    }
+    for (const auto& r : rxs) {
+      s->ring_drops += r->ring_drops.value();
+      s->ring_waits += r->ring_waits.value();
+      control::LcoreStats l;
+      l.lcore = r->lcore;
+      l.role = "rx";
+      s->lcores.push_back(l);
+    }
+    for (const PortState& p : ports) {
+      control::PortStats ps;
+      ps.id = p.id;
+      ps.name = p.name;
+      ps.driver = p.driver;
+      rte_eth_link link{};
+      ps.link_up = rte_eth_link_get_nowait(p.id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+      rte_eth_stats st{};
+      if (rte_eth_stats_get(p.id, &st) == 0) {
+        ps.rx_packets = st.ipackets;
+        ps.rx_bytes = st.ibytes;
+        ps.rx_missed = st.imissed;
+        ps.rx_errors = st.ierrors;
+        ps.rx_nombuf = st.rx_nombuf;
+      }
+      if (p.id < engine::kMaxPorts) {
+        for (const auto& w : workers) {
+          ps.analyzed_packets += w->worker->counters().ports[p.id].packets.value();
+          ps.analyzed_bytes += w->worker->counters().ports[p.id].bytes.value();
+        }
+      }
+      s->ports.push_back(ps);
+    }
+    s->tsc_hz = hz;
+    for (const auto& w : workers) s->sa_table_full += w->worker->counters().sa_table_full.value();
+    if (pool != nullptr) {
+      s->mempool_size = pool->size;
+      s->mempool_in_use = rte_mempool_in_use_count(pool);
+    }
+    s->sas.reserve(sas.size());
+    for (const auto& [k, v] : sas) s->sas.push_back(v);
+    return s;
+  }
+
+  bool paused = false;
+
+  /// Publishes a snapshot to the hub about once a second and applies API commands.
+  void serve() {
+    if (hub == nullptr) return;
+    while (auto cmd = hub->poll_command()) {
+      if (cmd->type == control::Command::Type::pause) paused = true;
+      if (cmd->type == control::Command::Type::resume) paused = false;
+      g.paused.store(paused, std::memory_order_relaxed);
+    }
+    const std::uint64_t now = rte_rdtsc();
+    if (now - last_snapshot_tsc >= hz) {
+      last_snapshot_tsc = now;
+      hub->publish(snapshot());
+    }
+  }
+
   /// One control step. Returns true when the run should stop.
   bool tick() {
     drain();
+    serve();
     if (g_stop_requested.load(std::memory_order_relaxed)) {
       stop_reason = "signal";
       return true;
@@ -493,6 +633,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   g.flags.rx_stop.store(false);
   g.flags.worker_stop.store(false);
   g.flags.abort.store(false);
+  g.paused.store(false);
   g.packet_clock = true;
   g.replay = false;
   g_stop_requested.store(false);
@@ -527,6 +668,8 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       ec.worker_index = w->index;
       ec.worker_count = static_cast<std::uint16_t>(worker_lcores.size());
       ec.lcore = static_cast<std::uint16_t>(w->lcore);
+      // Live SA state for the APIs: a few SAs per burst, only when someone listens.
+      ec.sa_publish_work = (!cfg.api.listen.empty() || !cfg.database.path.empty()) ? 4 : 0;
       // Blocking (back-pressure) in replay, where the control lcore always drains; never
       // when live, and never with a single lcore (it would wait on itself).
       w->sink = std::make_unique<RingSink>("nsrec" + std::to_string(i), cfg.record_ring, g.replay && !single, g.flags);
@@ -620,8 +763,42 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     }
   }
 
+  std::unique_ptr<control::Hub> hub;
+  if (!cfg.api.listen.empty() || !cfg.database.path.empty()) {
+    control::HubConfig hc;
+    hc.api_listen = cfg.api.listen;
+    hc.db_path = cfg.database.path;
+    hc.api_key = cfg.api.key;
+    hc.cors_origins = cfg.api.cors_origins;
+    hc.rate_limit_rps = cfg.api.rate_limit;
+    hc.rate_limit_burst = cfg.api.rate_limit_burst;
+    hc.tls_certificate = cfg.api.tls_certificate;
+    hc.metrics_require_key = cfg.api.metrics_require_key;
+    hc.api_threads = cfg.api.threads;
+    hc.history_seconds = cfg.api.history_seconds;
+    hc.max_events = cfg.max_anomalies;
+    hc.db_flush_interval_ms = static_cast<unsigned>(cfg.database.flush_interval_s * 1000);
+    hc.db_batch_rows = cfg.database.batch_rows;
+    hc.db_retention_s = static_cast<std::uint64_t>(cfg.database.retention_days * 86400);
+    hc.db_raw_retention_s = static_cast<std::uint64_t>(cfg.database.raw_retention_hours * 3600);
+    try {
+      hub = std::make_unique<control::Hub>(hc);
+      hub->start();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "netscope: %s\n", e.what());
+      return 1;
+    }
+    if (!quiet && !cfg.api.listen.empty()) {
+      std::fprintf(stderr, "netscope: API on http://%s/ (REST /api/v1, WebSocket, /metrics)\n",
+                   hub->bound_address().c_str());
+    }
+  }
+
   const std::uint64_t start_ns = unix_now_ns();
   Control control{cfg, ports, workers, rxs, exporter.get(), quiet, {}, {}};
+  control.hub = hub.get();
+  control.mode = single ? "single" : mode;
+  control.pool = pool;
   if (!single) {
     for (auto& r : rxs) rte_eal_remote_launch(rx_main, r.get(), r->lcore);
     for (auto& w : workers) rte_eal_remote_launch(pipeline ? worker_main : rtc_main, w.get(), w->lcore);
@@ -649,8 +826,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     const std::uint64_t tick_cycles = rte_get_tsc_hz() / 1000;
     const unsigned half = cfg.record_ring / 2;
     for (;;) {
-      const unsigned got = rtc_poll(ctx);
-      maintain(ctx);
+      const unsigned got = timed(ctx, rtc_poll);
       if (rte_ring_count(ctx.sink->flows_) > half || rte_ring_count(ctx.sink->events_) > half) control.drain();
       const std::uint64_t now = rte_rdtsc();
       if (got == 0 || now >= next_tick) {
@@ -663,6 +839,17 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   }
   control.drain();
   control.progress(true);
+  if (hub) {
+    // Final state: every SA as the (stopped) workers left it, then flush the database.
+    for (auto& w : workers) {
+      const seq::SaTable& t = w->worker->sas();
+      t.for_each([&](const seq::SaEntry& e) {
+        control.sas[e.key] = engine::summarize(t, e, static_cast<std::uint16_t>(w->lcore));
+      });
+    }
+    hub->publish(control.snapshot());
+    hub->stop();
+  }
   const std::uint64_t end_ns = unix_now_ns();
 
   report::RunSummary run;

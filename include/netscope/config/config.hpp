@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "netscope/engine/worker.hpp"
 
@@ -14,6 +15,28 @@ namespace netscope::config {
 class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// The API server (REST, WebSocket, /metrics, gRPC later).
+struct ApiConfig {
+  std::string listen;                 ///< "ADDR:PORT"; empty: no server
+  std::string key;                    ///< X-API-Key required when set
+  std::vector<std::string> cors_origins;
+  double rate_limit = 0;              ///< requests per second per client; 0: unlimited
+  double rate_limit_burst = 0;
+  std::string tls_certificate;        ///< PEM with key and certificate: HTTPS
+  bool metrics_require_key = false;
+  unsigned threads = 16;
+  std::uint32_t history_seconds = 3600;
+};
+
+/// SQLite persistence.
+struct DatabaseConfig {
+  std::string path;                       ///< empty: no database
+  double flush_interval_s = 5;
+  std::uint32_t batch_rows = 10000;
+  double retention_days = 30;
+  double raw_retention_hours = 24;        ///< 1 s stats rows
 };
 
 struct Config {
@@ -33,6 +56,8 @@ struct Config {
   std::uint32_t record_ring = 16384;    ///< flow records / events per worker->control ring
   std::string flows_out;                ///< flow export file, empty for none
   std::string flows_format = "jsonl";   ///< "jsonl" or "csv"
+  ApiConfig api;
+  DatabaseConfig database;
 };
 
 /// Loads a YAML file over `base`. Throws ConfigError naming the field (and file) on any

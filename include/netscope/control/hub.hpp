@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -60,12 +61,14 @@ struct Snapshot {
   /// Generator TX lcores, when netscope also generates (0 otherwise).
   std::uint64_t tx_packets = 0, tx_bytes = 0;
   double tx_rate_pps = 0;
+  std::uint64_t tsc_hz = 0;         ///< TSC frequency: lcore cycles to seconds (0: unknown)
+  std::uint64_t sa_table_full = 0;  ///< packets of new SAs that found the SA table full
 };
 
 /// A command from an API client, executed by the control lcore.
 struct Command {
   enum class Type { pause, resume, reset_flow, add_filter, remove_filter } type = Type::pause;
-  std::uint64_t id = 0;    ///< flow / SA id for reset, filter id for remove
+  std::uint64_t id = 0;    ///< flow / SA id for reset, filter id for add and remove
   std::string text;        ///< filter expression for add
 };
 
@@ -78,6 +81,32 @@ struct HubConfig {
   std::string api_key;        ///< required X-API-Key when non-empty
   std::vector<std::string> cors_origins;
   double rate_limit_rps = 0;  ///< per client; 0: unlimited
+
+  // HTTP server (civetweb).
+  double rate_limit_burst = 0;       ///< requests a client may send at once; 0: max(1, 2 x rps)
+  std::string tls_certificate;       ///< PEM file holding key and certificate: serve HTTPS
+  unsigned api_threads = 16;         ///< HTTP connections served at once (keep-alive included)
+  bool metrics_require_key = false;  ///< also demand X-API-Key on /metrics
+  std::size_t max_body_bytes = 65536;
+  unsigned io_timeout_ms = 10000;    ///< a send or receive stuck this long fails the connection
+
+  // WebSocket streams.
+  unsigned ws_max_clients = 128;          ///< all streams together
+  std::size_t ws_queue_messages = 256;    ///< per client; overflow closes it with 1008
+  std::size_t ws_queue_bytes = 8u << 20;  ///< per client
+  unsigned ws_ping_interval_ms = 5000;    ///< idle time before a ping; 6 unanswered close it
+  std::size_t ws_batch_max = 1000;        ///< anomalies/flows per stream message at most
+
+  // Between the control lcore and the hub thread.
+  std::size_t ingest_queue = 65536;  ///< events and flows each, buffered per hub tick
+  std::size_t command_queue = 1024;
+
+  // SQLite (when db_path is set).
+  unsigned db_flush_interval_ms = 5000;         ///< a batch at least this often
+  std::size_t db_batch_rows = 10000;            ///< or as soon as this many rows wait
+  std::size_t db_queue_rows = 200000;           ///< rows waiting at most; more are dropped
+  std::uint64_t db_retention_s = 30ull * 86400;  ///< flows, anomalies, SAs, 1 min/1 h stats
+  std::uint64_t db_raw_retention_s = 86400;      ///< 1 s stats rows
 };
 
 /// Thread-safe hub. The publish/on_* calls are made by the control lcore only and never
@@ -96,15 +125,32 @@ class Hub {
   /// Stops the servers after flushing everything to the database.
   void stop();
 
+  /// Hands over the latest state (control lcore, about once a second). Never blocks:
+  /// takes the pointer and wakes the hub thread.
   void publish(std::shared_ptr<const Snapshot> s);
+  /// Buffers one anomaly / finished flow for the API, streams and database. Never blocks
+  /// and does not allocate: beyond HubConfig::ingest_queue per hub tick (10 ms) the
+  /// record is dropped and counted (netscope_hub_dropped_records_total).
   void on_event(const engine::AnomalyEvent& e);
   void on_flow(const engine::FlowRecord& f);
 
-  /// Next pending command from an API client, if any.
+  /// Next pending command from an API client, if any. Never blocks.
   std::optional<Command> poll_command();
+
+  /// The effective runtime configuration as a JSON object text, shown by GET
+  /// /api/v1/config under "runtime". Any thread.
+  void set_runtime_config(std::string json_object);
 
   /// The address actually bound (useful with port 0), empty before start().
   [[nodiscard]] std::string bound_address() const;
+
+  /// The /metrics page as served now. Any thread.
+  [[nodiscard]] std::string metrics_text() const;
+
+  /// Waits until the hub thread has handled everything published before the call (and,
+  /// when `database` is set, until the database has committed it). Returns false on
+  /// timeout. For tests and orderly shutdown; never call it from the data plane.
+  bool sync(std::chrono::milliseconds timeout, bool database = false);
 
  private:
   struct Impl;

@@ -239,6 +239,9 @@ class Worker {
   std::uint32_t sa_cursor_ = 0;  ///< next SA table slot to publish
 };
 
+/// The summary of one SA entry (lost includes its open holes).
+SaSummary summarize(const seq::SaTable& t, const seq::SaEntry& e, std::uint16_t lcore) noexcept;
+
 /// Traffic class of a decoded packet.
 TrafficClass classify(const decode::DecodedPacket& p) noexcept;
 

@@ -7,11 +7,13 @@
 // stay on one lcore, so the order of every SA's numbers on the wire is the generator's.
 //
 // Life cycle (control plane, one thread): construct (validates, sets up queues, mempool,
-// and the port unless the caller owns it), optionally set_rate(), launch(), poll stats()
+// and the port unless the caller owns it), optionally set_rate(), launch(), poll totals()/lanes()
 // and done(), request_stop() on a signal, wait(), then truth_json() and port statistics.
 // The analyzer can run a TxEngine on some of its worker lcores next to its RX lcores
 // (generate on one port, analyze another in one process): give it the lcores, and either
-// let it configure its own port or configure the TX queues yourself (TxOptions::queues).
+// let it configure its own port or configure the TX queues yourself (TxOptions::queues),
+// and call request_stop() before rte_eal_mp_wait_lcore(). The executable must also link
+// the packet library (netscope_lib_deps['packet']).
 #pragma once
 
 #include <atomic>
@@ -47,8 +49,8 @@ enum class RateUnit : std::uint8_t {
   bps_l1,  ///< bits per second on the wire: FCS plus 20 bytes of preamble, SFD and IFG
 };
 
-inline constexpr std::uint32_t kTxFcsLen = 4;        ///< counted in rates, never written
-inline constexpr std::uint32_t kTxL1Overhead = 20;   ///< preamble 7 + SFD 1 + IFG 12
+inline constexpr std::uint32_t kTxFcsLen = 4;       ///< counted in rates, never written
+inline constexpr std::uint32_t kTxL1Overhead = 20;  ///< preamble 7 + SFD 1 + IFG 12
 inline constexpr std::uint16_t kTxMaxBurst = 64;
 
 /// A rate for the whole port (split across lcores by the share of their flows).
@@ -64,7 +66,7 @@ struct TxOptions {
   /// queue), starts it, and stops and closes it when destroyed. Otherwise the caller has
   /// configured and will start the port; queues[i] is lcores[i]'s TX queue.
   std::vector<std::uint16_t> queues;
-  rte_mempool* pool = nullptr;   ///< mbufs for TX; null: the engine creates and frees one
+  rte_mempool* pool = nullptr;  ///< mbufs for TX; null: the engine creates and frees one
   TxPacing pacing = TxPacing::constant;
   TxRate rate;                   ///< ignored with TxPacing::burst
   std::uint64_t count = 0;       ///< frames in total (split by flow weight); 0: no limit
@@ -74,18 +76,19 @@ struct TxOptions {
   /// After a stop, the count or the duration, how long frames already built may wait for
   /// the port before they are freed and counted as drops. Before that nothing is dropped.
   double drain_timeout_s = 1.0;
-  bool truth = false;            ///< keep what truth_json() needs (it then replays the shards)
 };
 
 /// Numbers of one TX lcore, or of the whole engine. Frame bytes exclude the FCS.
 struct TxCounters {
-  std::uint64_t packets = 0;  ///< frames the port accepted
-  std::uint64_t bytes = 0;    ///< their bytes as written (no FCS)
-  std::uint64_t retries = 0;  ///< rte_eth_tx_burst calls that left frames to send again
-  std::uint64_t drops = 0;    ///< frames built but freed after the drain timeout
+  std::uint64_t packets = 0;         ///< frames the port accepted
+  std::uint64_t bytes = 0;           ///< their bytes as written (no FCS)
+  std::uint64_t retries = 0;         ///< rte_eth_tx_burst calls that left frames to send again
+  std::uint64_t drops = 0;           ///< frames built but freed after the drain timeout
   std::uint64_t alloc_failures = 0;  ///< bulk allocations that failed (then retried)
-  double seconds = 0.0;       ///< from this lcore's start to its end (or now)
-  [[nodiscard]] double pps() const noexcept { return seconds > 0 ? static_cast<double>(packets) / seconds : 0.0; }
+  double seconds = 0.0;              ///< from this lcore's start to its end (or now)
+  [[nodiscard]] double pps() const noexcept {
+    return seconds > 0 ? static_cast<double>(packets) / seconds : 0.0;
+  }
   [[nodiscard]] double bps_l2() const noexcept {
     return seconds > 0 ? 8.0 * static_cast<double>(bytes + kTxFcsLen * packets) / seconds : 0.0;
   }
@@ -99,8 +102,8 @@ struct TxCounters {
 struct TxLaneStats {
   unsigned lcore = 0;
   std::uint16_t queue = 0;
-  std::size_t flows = 0;        ///< flows this lcore owns
-  double requested = 0.0;       ///< its share of the rate (TxOptions::rate.unit); 0: none
+  std::size_t flows = 0;   ///< flows this lcore owns
+  double requested = 0.0;  ///< its share of the rate (TxOptions::rate.unit); 0: none
   TxCounters counters;
 };
 
@@ -121,8 +124,9 @@ class TxEngine {
   /// the same seed's pcap output. Allocates; throws TxError or packet::ConfigError.
   TxEngine(const packet::Scenario& scenario, const packet::GeneratorOptions& generator,
            const TxOptions& options);
-  /// Stops and waits for the lcores; stops and closes an engine-configured port; frees
-  /// an engine-created mempool.
+  /// Stops and waits for the lcores; stops and closes an engine-configured port and then
+  /// frees an engine-created mempool (with caller-configured queues the pool is left to
+  /// EAL cleanup: the caller's port may still hold its mbufs).
   ~TxEngine();
   TxEngine(const TxEngine&) = delete;
   TxEngine& operator=(const TxEngine&) = delete;
@@ -147,9 +151,10 @@ class TxEngine {
   [[nodiscard]] std::vector<TxLaneStats> lanes() const;
 
   /// The SA report the analyzer must produce for the frames actually sent (same schema as
-  /// `netscope-gen --truth-out`). Only after wait(), with TxOptions::truth: replays each
-  /// lcore's generator (without crypto) for exactly the frames the port accepted. Dropped
-  /// frames are always the last ones an lcore built, so the replay is exact.
+  /// `netscope-gen --truth-out`). Not between launch() and wait() (throws TxError): replays each
+  /// lcore's generator (without crypto) for exactly the frames the port accepted. Frames
+  /// are dropped only after a stop, and then they are the last ones an lcore built, so
+  /// the replay is exact. Allocates; takes about a second per 10 million frames.
   [[nodiscard]] std::string truth_json() const;
 
   [[nodiscard]] std::uint16_t port() const noexcept { return opt_.port; }
