@@ -203,6 +203,7 @@ struct Server::Impl {
   static void ws_close(const mg_connection* conn, void* cbdata) {
     Impl& self = *static_cast<Impl*>(cbdata);
     auto* raw = static_cast<Client*>(mg_get_user_connection_data(conn));
+    std::fprintf(stderr, "DBG ws_close raw=%p\n", static_cast<void*>(raw));
     if (raw == nullptr) return;
     std::shared_ptr<Client> keep;
     {

@@ -37,12 +37,14 @@ class TxError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// How bursts are spaced in time.
 enum class TxPacing : std::uint8_t {
   constant,  ///< bursts leave when their first frame is due (TSC clock)
   burst,     ///< as fast as the port takes them; no rate
   poisson,   ///< exponential gaps between bursts, mean = burst cost / rate
 };
 
+/// The unit of a TxRate.
 enum class RateUnit : std::uint8_t {
   pps,     ///< frames per second
   bps_l2,  ///< bits per second of frames with their 4-byte FCS
@@ -59,6 +61,7 @@ struct TxRate {
   double value = 0.0;  ///< 0 with any unit: no limit (as fast as possible)
 };
 
+/// Where and how a TxEngine sends (the scenario and seed come separately).
 struct TxOptions {
   std::uint16_t port = 0;
   std::vector<unsigned> lcores;  ///< TX lcores (worker lcores, idle until launch())
@@ -99,6 +102,7 @@ struct TxCounters {
   }
 };
 
+/// One TX lcore: its queue, its share of the flows and rate, its numbers.
 struct TxLaneStats {
   unsigned lcore = 0;
   std::uint16_t queue = 0;
@@ -114,6 +118,7 @@ std::uint32_t link_speed_mbps(std::uint16_t port) noexcept;
 /// True when `port`'s link is up. Does not wait.
 bool link_up(std::uint16_t port) noexcept;
 
+/// Runs the generator on TX lcores into one port. Control-plane methods on one thread.
 class TxEngine {
  public:
   /// Splits the flows over the lcores (at most one lcore per group of flows sharing an
