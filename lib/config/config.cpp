@@ -72,7 +72,17 @@ engine::ExtendedSelector selector_from_yaml(const YAML::Node& n, const std::stri
 
 Config apply(const YAML::Node& root, Config c) {
   if (!root || root.IsNull()) return c;
-  check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows", "api", "database"});
+  check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows", "api", "database", "generator"});
+  if (const auto t = root["generator"]) {
+    check_keys(t, "generator", {"scenario", "port", "lcores", "rate_pps", "count", "seed", "truth_out"});
+    if (t["scenario"]) c.tx.scenario = scalar<std::string>(t["scenario"], "generator.scenario");
+    if (t["port"]) c.tx.port = static_cast<std::int32_t>(scalar<std::uint16_t>(t["port"], "generator.port"));
+    if (t["lcores"]) c.tx.lcores = scalar<std::uint32_t>(t["lcores"], "generator.lcores");
+    if (t["rate_pps"]) c.tx.rate_pps = scalar<double>(t["rate_pps"], "generator.rate_pps");
+    if (t["count"]) c.tx.count = scalar<std::uint64_t>(t["count"], "generator.count");
+    if (t["seed"]) c.tx.seed = scalar<std::uint64_t>(t["seed"], "generator.seed");
+    if (t["truth_out"]) c.tx.truth_out = scalar<std::string>(t["truth_out"], "generator.truth_out");
+  }
   if (const auto a = root["api"]) {
     check_keys(a, "api", {"listen", "key", "cors_origins", "rate_limit", "rate_limit_burst", "tls_certificate",
                           "metrics_require_key", "threads", "history_seconds"});
@@ -250,6 +260,11 @@ void validate(const Config& c) {
       throw ConfigError("api.listen: port '" + port + "' is not 0..65535");
   }
   if (c.api.rate_limit < 0) throw ConfigError("api.rate_limit: must not be negative");
+  if (c.tx.port >= 0 && c.tx.scenario.empty())
+    throw ConfigError("generator.scenario: a TX port needs a flow file (or builtin-demo)");
+  if (!c.tx.scenario.empty() && c.tx.port < 0) throw ConfigError("generator.port: missing (the TX port id)");
+  if (c.tx.lcores < 1) throw ConfigError("generator.lcores: must be at least 1");
+  if (c.tx.rate_pps < 0) throw ConfigError("generator.rate_pps: must not be negative");
   if (c.api.threads < 1 || c.api.threads > 1024) throw ConfigError("api.threads: must be 1..1024");
   if (c.database.flush_interval_s <= 0) throw ConfigError("database.flush_interval: must be positive");
   if (c.database.retention_days <= 0) throw ConfigError("database.retention_days: must be positive");

@@ -107,6 +107,7 @@ json build_json(const RunSummary& run) {
       {"stuck_threshold", cfg.engine.tracker.stuck_threshold},
   };
   if (!run.capture_warning.empty()) doc["run"]["warning"] = run.capture_warning;
+  if (!run.generator.is_null()) doc["generator_tx"] = run.generator;
 
   // Totals.
   json totals;

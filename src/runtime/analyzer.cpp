@@ -29,6 +29,8 @@
 
 #include "flow_export.hpp"
 #include "netscope/control/hub.hpp"
+#include "netscope/packet/scenario.hpp"
+#include "netscope/runtime/tx.hpp"
 #include "netscope/engine/worker.hpp"
 #include "netscope/report/report.hpp"
 #include "netscope/runtime/runtime.hpp"
@@ -351,6 +353,9 @@ struct Control {
   };
   std::unordered_map<seq::SaKey, engine::SaSummary, SaKeyHash> sas;  ///< latest per SA
   control::Hub* hub = nullptr;
+  TxEngine* tx = nullptr;
+  std::uint64_t quiet_ticks = 0;    ///< consecutive ticks with nothing new received
+  std::uint64_t last_received = 0;
   std::string mode;
   rte_mempool* pool = nullptr;
   std::uint64_t last_snapshot_tsc = 0;
@@ -387,6 +392,24 @@ struct Control {
       if (analyzed(p.id) < st.ipackets) return false;
     }
     return any;
+  }
+
+  /// The generator has finished and every port has been quiet, with every received packet
+  /// analyzed, for 100 consecutive ticks (the last frames are through the rings).
+  bool generator_traffic_analyzed() {
+    std::uint64_t received = 0;
+    std::uint64_t done = 0;
+    for (const PortState& p : ports) {
+      rte_eth_stats st{};
+      if (rte_eth_stats_get(p.id, &st) == 0) received += st.ipackets;
+      if (p.id < engine::kMaxPorts) done += analyzed(p.id);
+    }
+    if (received != last_received || done < received) {
+      last_received = received;
+      quiet_ticks = 0;
+      return false;
+    }
+    return ++quiet_ticks >= 100;
   }
 
   /// Moves flow records and events from the worker rings to the control side.
@@ -517,6 +540,12 @@ struct Control {
       s->ports.push_back(ps);
     }
     s->tsc_hz = hz;
+    if (tx != nullptr) {
+      const TxCounters t = tx->totals();
+      s->tx_packets = t.packets;
+      s->tx_bytes = t.bytes;
+      s->tx_rate_pps = t.pps();
+    }
     for (const auto& w : workers) s->sa_table_full += w->worker->counters().sa_table_full.value();
     if (pool != nullptr) {
       s->mempool_size = pool->size;
@@ -559,6 +588,10 @@ struct Control {
     }
     if (!cfg.live && replay_finished()) {
       stop_reason = "end_of_input";
+      return true;
+    }
+    if (!cfg.live && tx != nullptr && cfg.tx.count != 0 && tx->done() && generator_traffic_analyzed()) {
+      stop_reason = "generator_done";
       return true;
     }
     progress(false);
@@ -607,6 +640,24 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   std::vector<unsigned> lcores;
   unsigned lc = 0;
   RTE_LCORE_FOREACH_WORKER(lc) { lcores.push_back(lc); }
+  // Generator TX lcores come from the end of the list.
+  std::vector<unsigned> tx_lcores;
+  const bool generating = cfg.tx.port >= 0;
+  if (generating) {
+    bool known = false;
+    for (const PortState& p : ports) known |= p.id == cfg.tx.port;
+    if (!known) {
+      std::fprintf(stderr, "netscope: generator.port %d: no such port\n", cfg.tx.port);
+      return 2;
+    }
+    if (lcores.size() < cfg.tx.lcores) {
+      std::fprintf(stderr, "netscope: the generator needs %u TX lcore(s) besides the main lcore; add them to -l\n",
+                   cfg.tx.lcores);
+      return 2;
+    }
+    tx_lcores.assign(lcores.end() - cfg.tx.lcores, lcores.end());
+    lcores.resize(lcores.size() - cfg.tx.lcores);
+  }
   const bool single = lcores.empty();
   unsigned total_queues = 0;
   for (const PortState& p : ports) total_queues += p.rx_queues;
@@ -718,10 +769,40 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     return 1;
   }
   try {
-    for (const PortState& p : ports) start_port(p, cfg, pool);
+    for (const PortState& p : ports) {
+      start_port(p, cfg, pool, generating && p.id == cfg.tx.port ? static_cast<std::uint16_t>(cfg.tx.lcores) : 1);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "netscope: %s\n", e.what());
     return 1;
+  }
+
+  std::unique_ptr<TxEngine> tx;
+  if (generating) {
+    try {
+      const packet::Scenario scenario = cfg.tx.scenario == "builtin-demo" ? packet::builtin_demo_scenario()
+                                                                          : packet::load_scenario(cfg.tx.scenario);
+      packet::GeneratorOptions go;
+      go.seed = cfg.tx.seed;
+      go.count = cfg.tx.count;
+      go.truth.window = cfg.engine.tracker.window;
+      go.truth.reset_threshold = cfg.engine.tracker.reset_threshold;
+      go.truth.stuck_threshold = cfg.engine.tracker.stuck_threshold;
+      TxOptions to;
+      to.port = static_cast<std::uint16_t>(cfg.tx.port);
+      to.lcores = tx_lcores;
+      for (std::uint16_t q = 0; q < cfg.tx.lcores; ++q) to.queues.push_back(q);
+      to.pacing = cfg.tx.rate_pps > 0 ? TxPacing::constant : TxPacing::burst;
+      to.rate = {RateUnit::pps, cfg.tx.rate_pps};
+      to.count = cfg.tx.count;
+      tx = std::make_unique<TxEngine>(scenario, go, to);
+    } catch (const packet::ConfigError& e) {
+      std::fprintf(stderr, "netscope: generator: %s\n", e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "netscope: generator: %s\n", e.what());
+      return 1;
+    }
   }
 
   std::unique_ptr<FlowExporter> exporter;
@@ -797,12 +878,15 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   const std::uint64_t start_ns = unix_now_ns();
   Control control{cfg, ports, workers, rxs, exporter.get(), quiet, {}, {}};
   control.hub = hub.get();
+  control.tx = tx.get();
   control.mode = single ? "single" : mode;
   control.pool = pool;
   if (!single) {
     for (auto& r : rxs) rte_eal_remote_launch(rx_main, r.get(), r->lcore);
     for (auto& w : workers) rte_eal_remote_launch(pipeline ? worker_main : rtc_main, w.get(), w->lcore);
+    if (tx) tx->launch();
     while (!control.tick()) rte_delay_us_sleep(1000);
+    if (tx) tx->request_stop();
     // Stop RX first, then let the workers drain their rings and flush their flows while
     // the control side keeps draining the record rings.
     g.flags.rx_stop.store(true, std::memory_order_release);
@@ -819,8 +903,10 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       }
       return true;
     });
+    if (tx) tx->wait();
     rte_eal_mp_wait_lcore();
   } else {
+    if (tx) tx->launch();
     WorkerContext& ctx = *workers.front();
     std::uint64_t next_tick = rte_rdtsc();
     const std::uint64_t tick_cycles = rte_get_tsc_hz() / 1000;
@@ -832,6 +918,12 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       if (got == 0 || now >= next_tick) {
         if (control.tick()) break;
         next_tick = now + tick_cycles;
+      }
+    }
+    if (tx) {
+      tx->request_stop();
+      tx->wait();
+      while (rtc_poll(ctx) != 0) {
       }
     }
     // Single lcore: flush in slices so the record ring never needs to wait on itself.
@@ -887,6 +979,20 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   }
 
   int rc = 0;
+  if (tx) {
+    const TxCounters t = tx->totals();
+    run.generator = {{"port", cfg.tx.port}, {"lcores", cfg.tx.lcores}, {"packets", t.packets}, {"bytes", t.bytes},
+                     {"seconds", t.seconds}, {"pps", t.pps()}, {"requested_pps", cfg.tx.rate_pps},
+                     {"drops", t.drops}, {"retries", t.retries}};
+    if (!cfg.tx.truth_out.empty()) {
+      std::ofstream out(cfg.tx.truth_out);
+      out << tx->truth_json() << '\n';
+      if (!out) {
+        std::fprintf(stderr, "netscope: cannot write the generator truth to '%s'\n", cfg.tx.truth_out.c_str());
+        rc = 1;
+      }
+    }
+  }
   if (exporter && !exporter->close()) {
     std::fprintf(stderr, "netscope: cannot write the flow export '%s'\n", cfg.flows_out.c_str());
     rc = 1;

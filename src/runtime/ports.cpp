@@ -73,9 +73,9 @@ std::vector<PortState> discover_ports() {
   return ports;
 }
 
-void start_port(const PortState& p, const config::Config& cfg, rte_mempool* pool) {
+void start_port(const PortState& p, const config::Config& cfg, rte_mempool* pool, std::uint16_t tx_queues) {
   rte_eth_conf conf{};
-  int rc = rte_eth_dev_configure(p.id, p.rx_queues, 1, &conf);
+  int rc = rte_eth_dev_configure(p.id, p.rx_queues, tx_queues, &conf);
   if (rc != 0) throw std::runtime_error("port " + p.name + ": configure failed: " + rte_strerror(-rc));
   std::uint16_t rx_desc = static_cast<std::uint16_t>(cfg.rx_ring);
   std::uint16_t tx_desc = 512;
@@ -88,8 +88,10 @@ void start_port(const PortState& p, const config::Config& cfg, rte_mempool* pool
                                " setup failed: " + rte_strerror(-rc));
     }
   }
-  rc = rte_eth_tx_queue_setup(p.id, 0, tx_desc, static_cast<unsigned>(socket), nullptr);
-  if (rc != 0) throw std::runtime_error("port " + p.name + ": TX queue setup failed: " + rte_strerror(-rc));
+  for (std::uint16_t q = 0; q < tx_queues; ++q) {
+    rc = rte_eth_tx_queue_setup(p.id, q, tx_desc, static_cast<unsigned>(socket), nullptr);
+    if (rc != 0) throw std::runtime_error("port " + p.name + ": TX queue setup failed: " + rte_strerror(-rc));
+  }
   rc = rte_eth_dev_start(p.id);
   if (rc != 0) throw std::runtime_error("port " + p.name + ": start failed: " + rte_strerror(-rc));
   rte_eth_promiscuous_enable(p.id);  // not all PMDs support it; harmless when they do not

@@ -29,7 +29,7 @@ struct PortState {
 std::vector<PortState> discover_ports();
 
 /// Configures and starts a port with `rx_queues` RX queues. Throws std::runtime_error.
-void start_port(const PortState& p, const config::Config& cfg, rte_mempool* pool);
+void start_port(const PortState& p, const config::Config& cfg, rte_mempool* pool, std::uint16_t tx_queues = 1);
 
 /// Counts the records of a capture as net_pcap will read them (pcap_next until NULL).
 std::uint64_t count_capture(const std::string& file, std::string& warning);

@@ -39,6 +39,17 @@ struct DatabaseConfig {
   double raw_retention_hours = 24;        ///< 1 s stats rows
 };
 
+/// Generator TX lcores inside netscope: generate on one port while analyzing the ports.
+struct TxConfig {
+  std::string scenario;          ///< flow file (docs/generator.md); "builtin-demo" for the demo
+  std::int32_t port = -1;        ///< TX port id; -1: no generator
+  std::uint32_t lcores = 1;      ///< lcores taken from the end of the EAL list for TX
+  double rate_pps = 0;           ///< 0: as fast as possible
+  std::uint64_t count = 0;       ///< frames in total; 0: until stopped
+  std::uint64_t seed = 1;
+  std::string truth_out;         ///< truth of what was sent (JSON, report schema SA section)
+};
+
 struct Config {
   engine::EngineConfig engine;          ///< window, thresholds, table sizes, extended SAs
   std::uint32_t max_anomalies = 10000;  ///< anomalies listed in the report
@@ -58,6 +69,7 @@ struct Config {
   std::string flows_format = "jsonl";   ///< "jsonl" or "csv"
   ApiConfig api;
   DatabaseConfig database;
+  TxConfig tx;
 };
 
 /// Loads a YAML file over `base`. Throws ConfigError naming the field (and file) on any

@@ -45,6 +45,7 @@ struct RunSummary {
   std::uint64_t ring_waits = 0;                  ///< RX back-pressure waits on full rings (replay)
   const config::Config* config = nullptr;
   std::string capture_warning;  ///< e.g. a truncated capture file
+  nlohmann::json generator;     ///< TX lcores' totals when netscope also generated; null otherwise
 };
 
 /// Builds the versioned JSON report.
