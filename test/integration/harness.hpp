@@ -85,13 +85,9 @@ inline std::string unique_prefix() {
   return "nsit" + std::to_string(getpid()) + "_" + std::to_string(n++);
 }
 
-/// Runs `exe` with `args`; stdout/stderr go to files in `dir`. Sends `stop_signal` after
-/// `signal_after` if non-zero; kills after `timeout`.
-inline RunResult run(const std::string& exe, const std::vector<std::string>& args,
-                     const std::string& dir, std::chrono::milliseconds timeout = std::chrono::seconds(60),
-                     int stop_signal = 0, std::chrono::milliseconds signal_after = {}) {
-  const std::string out_path = dir + "/stdout.txt";
-  const std::string err_path = dir + "/stderr.txt";
+/// Starts `exe` with `args`, stdout and stderr redirected to the given files.
+inline pid_t spawn(const std::string& exe, const std::vector<std::string>& args, const std::string& out_path,
+                   const std::string& err_path) {
   std::vector<std::string> argv_s{exe};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   const pid_t pid = fork();
@@ -106,6 +102,17 @@ inline RunResult run(const std::string& exe, const std::vector<std::string>& arg
     execv(exe.c_str(), argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+/// Runs `exe` with `args`; stdout/stderr go to files in `dir`. Sends `stop_signal` after
+/// `signal_after` if non-zero; kills after `timeout`.
+inline RunResult run(const std::string& exe, const std::vector<std::string>& args,
+                     const std::string& dir, std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                     int stop_signal = 0, std::chrono::milliseconds signal_after = {}) {
+  const std::string out_path = dir + "/stdout.txt";
+  const std::string err_path = dir + "/stderr.txt";
+  const pid_t pid = spawn(exe, args, out_path, err_path);
   RunResult r;
   const auto start = std::chrono::steady_clock::now();
   bool signalled = false;

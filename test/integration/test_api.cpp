@@ -23,20 +23,7 @@ struct Process {
           const std::string& name) {
     out = dir + "/" + name + ".out";
     err = dir + "/" + name + ".err";
-    std::vector<std::string> argv_s{exe};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    pid = fork();
-    if (pid == 0) {
-      const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(o, 1);
-      dup2(e, 2);
-      std::vector<char*> argv;
-      for (auto& s : argv_s) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      execv(exe.c_str(), argv.data());
-      _exit(127);
-    }
+    pid = spawn(exe, args, out, err);
   }
   /// Sends `sig` and waits up to `timeout`; returns the exit code (-1 if killed).
   int stop(int sig, std::chrono::seconds timeout = std::chrono::seconds(30)) {
