@@ -10,6 +10,8 @@ PACKAGES=(
   libyaml-cpp-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libssl-dev
   tshark tcpdump python3-jsonschema python3-scapy
+  libcivetweb-dev libsqlite3-dev prometheus wrk sqlite3 curl
+  tcpreplay iproute2 nftables linux-perf
 )
 
 missing=()

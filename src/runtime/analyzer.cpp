@@ -821,7 +821,11 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     std::fprintf(stderr, "netscope: %-6s %-4s %-10s %s\n", "lcore", "cpu", "role", "port/queue");
     auto queues_text = [](const std::vector<QueueRef>& qs) {
       std::string t;
-      for (const QueueRef& q : qs) t += (t.empty() ? "" : " ") + std::to_string(q.port) + "/" + std::to_string(q.queue);
+      for (const QueueRef& q : qs) {
+        char item[16];
+        std::snprintf(item, sizeof item, "%s%u/%u", t.empty() ? "" : " ", q.port, q.queue);
+        t += item;
+      }
       return t.empty() ? std::string("-") : t;
     };
     std::fprintf(stderr, "netscope: %-6u %-4d %-10s %s\n", rte_get_main_lcore(),
