@@ -146,6 +146,7 @@ void Hub::Impl::run() {
       if (snap != nullptr) handle_snapshot(std::move(snap));
       handle_events();
       handle_flows();
+      if (server != nullptr) server->reap();
       const auto now = std::chrono::steady_clock::now();
       if (now >= next_stats) {
         send_stats();

@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <netinet/in.h>
+#include <dirent.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -14,6 +16,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -48,8 +51,39 @@ struct Client {
   bool going_away = false;  ///< server stops: send 1001 and stop
   bool closing = false;     ///< civetweb is closing the connection: stop now
   bool done = false;        ///< the sender has stopped writing
+  int fd = -1;              ///< the connection's socket, for shutting down a stuck client
+  std::optional<std::chrono::steady_clock::time_point> shut_at;  ///< shut the socket then
+  bool shut = false;
+  std::optional<std::chrono::steady_clock::time_point> writing_since;  ///< a send in progress
   std::thread sender;
 };
+
+/// The socket of a server connection, found by its two endpoints (civetweb does not
+/// expose it). -1 when not found. Only called while the connection is open.
+int socket_of(const mg_request_info* ri) {
+  sockaddr_in peer_want{};
+  if (inet_pton(AF_INET, ri->remote_addr, &peer_want.sin_addr) != 1) return -1;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int found = -1;
+  while (dirent* e = readdir(dir)) {
+    const int fd = std::atoi(e->d_name);
+    if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(dir)) continue;
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_in peer{}, local{};
+    socklen_t pl = sizeof peer, ll = sizeof local;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0 || peer.sin_family != AF_INET) continue;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) != 0) continue;
+    if (ntohs(peer.sin_port) == ri->remote_port && peer.sin_addr.s_addr == peer_want.sin_addr.s_addr &&
+        ntohs(local.sin_port) == ri->server_port) {
+      found = fd;
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
+}
 
 void close_frame(mg_connection* conn, unsigned code, const std::string& reason) {
   std::string payload;
@@ -181,6 +215,7 @@ struct Server::Impl {
     const char* path = mg_get_request_info(conn)->local_uri;
     auto c = std::make_shared<Client>();
     c->conn = conn;
+    c->fd = socket_of(mg_get_request_info(conn));
     for (std::size_t i = 0; i < kStreamCount; ++i) {
       if (path != nullptr && std::strcmp(path, kStreamPaths[i]) == 0) c->stream = static_cast<Stream>(i);
     }
@@ -203,7 +238,6 @@ struct Server::Impl {
   static void ws_close(const mg_connection* conn, void* cbdata) {
     Impl& self = *static_cast<Impl*>(cbdata);
     auto* raw = static_cast<Client*>(mg_get_user_connection_data(conn));
-    std::fprintf(stderr, "DBG ws_close raw=%p\n", static_cast<void*>(raw));
     if (raw == nullptr) return;
     std::shared_ptr<Client> keep;
     {
@@ -249,10 +283,15 @@ struct Server::Impl {
       const auto msg = std::move(c.queue.front());
       c.queue.pop_front();
       c.bytes -= msg->size();
+      c.writing_since = std::chrono::steady_clock::now();
       lock.unlock();
       const int r = mg_websocket_write(c.conn, MG_WEBSOCKET_OPCODE_TEXT, msg->data(), msg->size());
       lock.lock();
-      if (r <= 0) break;
+      c.writing_since.reset();
+      if (r <= 0) {
+        c.shut_at = std::chrono::steady_clock::now();  // broken: end the connection now
+        break;
+      }
       st.counters.ws_messages[idx].fetch_add(1, std::memory_order_relaxed);
     }
     c.done = true;
@@ -340,7 +379,9 @@ void Server::stop() {
   for (auto& c : all) {
     std::unique_lock lock(c->mu);
     c->cv.wait_until(lock, deadline, [&] { return c->done; });
+    c->shut_at = std::chrono::steady_clock::now();
   }
+  reap();  // a client that does not read must not hold up the stop
   // civetweb's accept loop polls in 2 s quanta; a connection wakes it so that mg_stop
   // returns at once instead of up to 2 s later.
   std::atomic<bool> stopped{false};
@@ -382,6 +423,7 @@ void Server::broadcast(Stream s, const std::shared_ptr<const std::string>& msg) 
       if (c->queue.size() + 1 > std::max<std::size_t>(cfg.ws_queue_messages, 1) ||
           c->bytes + msg->size() > std::max(cfg.ws_queue_bytes, msg->size())) {
         c->slow = true;
+        c->shut_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg.ws_close_grace_ms);
         m.st.counters.ws_slow_closed[idx].fetch_add(1, std::memory_order_relaxed);
       } else {
         wake = c->queue.empty();
@@ -390,6 +432,30 @@ void Server::broadcast(Stream s, const std::shared_ptr<const std::string>& msg) 
       }
     }
     if (wake) c->cv.notify_one();
+  }
+}
+
+void Server::reap() {
+  Impl& m = *impl_;
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(m.clients_mu);  // held: a registered client's socket is still open
+  for (const auto& list : m.clients) {
+    for (const auto& c : list) {
+      std::lock_guard cl(c->mu);
+      if (!c->shut && !c->slow && c->writing_since &&
+          now - *c->writing_since > std::chrono::milliseconds(m.st.cfg.io_timeout_ms)) {
+        // One message stuck longer than io_timeout: the client stopped reading. Its
+        // socket is full, so no close frame could get through either.
+        c->slow = true;
+        c->shut_at = now;
+        m.st.counters.ws_slow_closed[static_cast<std::size_t>(c->stream)].fetch_add(1, std::memory_order_relaxed);
+      }
+      if (c->shut || c->fd < 0 || !c->shut_at || now < *c->shut_at) continue;
+      // Wakes the sender blocked in send() and the reader in recv(); civetweb then runs
+      // the close handler and closes the socket.
+      shutdown(c->fd, SHUT_RDWR);
+      c->shut = true;
+    }
   }
 }
 

@@ -105,11 +105,14 @@ inline pid_t spawn(const std::string& exe, const std::vector<std::string>& args,
   return pid;
 }
 
-/// Runs `exe` with `args`; stdout/stderr go to files in `dir`. Sends `stop_signal` after
-/// `signal_after` if non-zero; kills after `timeout`.
+/// Runs `exe` with `args`; stdout/stderr go to files in `dir`. Sends `stop_signal` once
+/// `signal_after` has passed and, when `ready` is not empty, stderr contains `ready` (so a
+/// loaded machine cannot deliver the signal before the program installed its handler);
+/// kills after `timeout`.
 inline RunResult run(const std::string& exe, const std::vector<std::string>& args,
                      const std::string& dir, std::chrono::milliseconds timeout = std::chrono::seconds(60),
-                     int stop_signal = 0, std::chrono::milliseconds signal_after = {}) {
+                     int stop_signal = 0, std::chrono::milliseconds signal_after = {},
+                     const std::string& ready = "") {
   const std::string out_path = dir + "/stdout.txt";
   const std::string err_path = dir + "/stderr.txt";
   const pid_t pid = spawn(exe, args, out_path, err_path);
@@ -121,7 +124,8 @@ inline RunResult run(const std::string& exe, const std::vector<std::string>& arg
     const pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
     const auto elapsed = std::chrono::steady_clock::now() - start;
-    if (stop_signal != 0 && !signalled && elapsed >= signal_after) {
+    if (stop_signal != 0 && !signalled && elapsed >= signal_after &&
+        (ready.empty() || slurp(err_path).find(ready) != std::string::npos)) {
       kill(pid, stop_signal);
       signalled = true;
     }

@@ -39,7 +39,8 @@ std::string subdir(const std::string& dir, const std::string& name) {
 RunResult gen(const std::string& dir, const std::vector<std::string>& args,
               std::chrono::milliseconds timeout = std::chrono::seconds(60), int sig = 0,
               std::chrono::milliseconds after = {}) {
-  return run(binary("NETSCOPE_GEN_BIN"), args, dir, timeout, sig, after);
+  // A signal is sent only once the generator reports its port (its handler is installed).
+  return run(binary("NETSCOPE_GEN_BIN"), args, dir, timeout, sig, after, sig != 0 ? "netscope-gen: port " : "");
 }
 
 json read_json(const std::string& path) {
@@ -287,9 +288,14 @@ TEST(GenDpdk, MemifGeneratorToAnalyzerEveryPacketAnalyzed) {
                 {"--", "--live", "--config", demo_config(), "--no-progress", "--no-report",
                  "--report-json", an_dir + "/report.json"}),
             an_dir);
-  if (!wait_for_file(sock, std::chrono::seconds(30))) {
+  // The socket appears at probe time; wait until the analyzer has started its port too.
+  bool started = wait_for_file(sock, std::chrono::seconds(30));
+  for (int i = 0; started && i < 3000 && slurp(an_dir + "/stderr.txt").find("netscope: port 0") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!started || slurp(an_dir + "/stderr.txt").find("netscope: port 0") == std::string::npos) {
     const RunResult a = finish(analyzer, SIGKILL, std::chrono::seconds(10));
-    FAIL() << "the analyzer did not create " << sock << ": " << a.err;
+    FAIL() << "the analyzer did not start its memif port " << sock << ": " << a.err;
   }
   const RunResult g =
       gen(subdir(dir, "gen"),

@@ -268,7 +268,7 @@ TEST(Replay, SigintStopsDrainsAndReports) {
   std::vector<std::string> args = eal_args({dir + "/a.pcap"});
   args.insert(args.end(), {"--", "--live", "--report-json", dir + "/report.json"});
   const RunResult r = run(binary("NETSCOPE_BIN"), args, dir, std::chrono::seconds(30), SIGINT,
-                          std::chrono::milliseconds(2500));
+                          std::chrono::milliseconds(2500), "netscope: port 0");
   ASSERT_EQ(r.exit_code, 0) << diag(r);
   const json rep = json::parse(slurp(dir + "/report.json"));
   EXPECT_EQ(rep["run"]["stop_reason"], "signal");
@@ -283,7 +283,7 @@ TEST(Replay, SigtermAlsoReports) {
   std::vector<std::string> args = eal_args({dir + "/a.pcap"});
   args.insert(args.end(), {"--", "--live", "--report-json", dir + "/report.json"});
   const RunResult r = run(binary("NETSCOPE_BIN"), args, dir, std::chrono::seconds(30), SIGTERM,
-                          std::chrono::milliseconds(1200));
+                          std::chrono::milliseconds(1200), "netscope: port 0");
   ASSERT_EQ(r.exit_code, 0) << diag(r);
   EXPECT_EQ(json::parse(slurp(dir + "/report.json"))["run"]["stop_reason"], "signal");
 }

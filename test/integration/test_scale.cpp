@@ -215,7 +215,7 @@ TEST(Scale, SigintInPipelineModeCountsEverything) {
                                    "--lcores", "0@0,(1-4)@1", "--vdev=net_pcap0,rx_pcap=" + dir + "/gen.pcap",
                                    "--", "--mode", "pipeline", "--live", "--report-json", dir + "/r.json"};
   const RunResult r = run(binary("NETSCOPE_BIN"), args, dir, std::chrono::seconds(60), SIGINT,
-                          std::chrono::milliseconds(2000));
+                          std::chrono::milliseconds(2000), "netscope: port 0");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json rep = json::parse(slurp(dir + "/r.json"));
   EXPECT_EQ(rep["run"]["stop_reason"], "signal");

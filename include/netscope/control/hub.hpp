@@ -96,6 +96,7 @@ struct HubConfig {
   std::size_t ws_queue_bytes = 8u << 20;  ///< per client
   unsigned ws_ping_interval_ms = 5000;    ///< idle time before a ping; 6 unanswered close it
   std::size_t ws_batch_max = 1000;        ///< anomalies/flows per stream message at most
+  unsigned ws_close_grace_ms = 2000;      ///< a slow client's 1008 close gets this long
 
   // Between the control lcore and the hub thread.
   std::size_t ingest_queue = 65536;  ///< events and flows each, buffered per hub tick

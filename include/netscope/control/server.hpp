@@ -39,6 +39,10 @@ class Server {
   /// client: a full queue marks that client slow and it is closed by its sender.
   void broadcast(Stream s, const std::shared_ptr<const std::string>& msg);
   [[nodiscard]] bool has_clients(Stream s) const;
+  /// Shuts the sockets of clients that were closed for being slow but did not go within
+  /// HubConfig::ws_close_grace_ms, or whose send failed. Never blocks; the hub thread
+  /// calls it every tick.
+  void reap();
 
   struct Impl;
 
