@@ -659,10 +659,24 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     lcores.resize(lcores.size() - cfg.tx.lcores);
   }
   const bool single = lcores.empty();
+  // Queues a port can give: one per capture file for net_pcap; for other PMDs what the
+  // device offers (af_packet qpairs, NIC queues), at most one per lcore.
+  unsigned possible_queues = 0;
+  for (const PortState& p : ports) {
+    possible_queues += p.driver == "net_pcap" ? p.rx_queues
+                                               : std::min<unsigned>(p.max_rx_queues, std::max<std::size_t>(1, lcores.size()));
+  }
+  std::string mode = cfg.mode;
+  if (mode == "auto") mode = (lcores.size() >= 2 && possible_queues < lcores.size()) ? "pipeline" : "rtc";
+  if (mode == "rtc" && lcores.size() > 1) {
+    for (PortState& p : ports) {
+      if (p.driver != "net_pcap") {
+        p.rx_queues = static_cast<std::uint16_t>(std::min<std::size_t>(p.max_rx_queues, lcores.size()));
+      }
+    }
+  }
   unsigned total_queues = 0;
   for (const PortState& p : ports) total_queues += p.rx_queues;
-  std::string mode = cfg.mode;
-  if (mode == "auto") mode = (lcores.size() >= 2 && total_queues < lcores.size()) ? "pipeline" : "rtc";
   if (mode == "pipeline" && lcores.size() < 2) {
     std::fprintf(stderr, "netscope: --mode pipeline needs at least 3 lcores (control, RX, worker); got %zu\n",
                  lcores.size() + 1);

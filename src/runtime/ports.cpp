@@ -5,6 +5,7 @@
 #include <rte_dev.h>
 #include <rte_devargs.h>
 
+#include <array>
 #include <stdexcept>
 #include <string_view>
 
@@ -43,6 +44,9 @@ std::vector<PortState> discover_ports() {
     p.name = name;
     p.driver = info.driver_name != nullptr ? info.driver_name : "";
     p.rx_queues = 1;
+    p.max_rx_queues = std::max<std::uint16_t>(1, info.max_rx_queues);
+    p.rss_offloads = info.flow_type_rss_offloads;
+    p.hash_key_size = info.hash_key_size != 0 ? info.hash_key_size : 40;
     if (p.driver == "net_pcap") {
       const rte_devargs* da = rte_dev_devargs(info.device);
       std::string_view args = (da != nullptr && da->args != nullptr) ? da->args : "";
@@ -75,6 +79,19 @@ std::vector<PortState> discover_ports() {
 
 void start_port(const PortState& p, const config::Config& cfg, rte_mempool* pool, std::uint16_t tx_queues) {
   rte_eth_conf conf{};
+  // Several queues with hardware RSS: the symmetric key (0x6D5A repeated) puts both
+  // directions of a flow on one queue; the workers count what still arrives elsewhere.
+  std::array<std::uint8_t, 64> key{};
+  if (p.rx_queues > 1 && p.rss_offloads != 0) {
+    for (std::size_t i = 0; i < key.size(); i += 2) {
+      key[i] = 0x6D;
+      key[i + 1] = 0x5A;
+    }
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_key = key.data();
+    conf.rx_adv_conf.rss_conf.rss_key_len = std::min<std::uint8_t>(p.hash_key_size, 64);
+    conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & p.rss_offloads;
+  }
   int rc = rte_eth_dev_configure(p.id, p.rx_queues, tx_queues, &conf);
   if (rc != 0) throw std::runtime_error("port " + p.name + ": configure failed: " + rte_strerror(-rc));
   std::uint16_t rx_desc = static_cast<std::uint16_t>(cfg.rx_ring);

@@ -17,6 +17,9 @@ struct PortState {
   std::string name;
   std::string driver;
   std::uint16_t rx_queues = 1;
+  std::uint16_t max_rx_queues = 1;      ///< what the PMD offers (af_packet qpairs, NIC queues)
+  std::uint64_t rss_offloads = 0;       ///< hash types the device can spread by (0: no RSS)
+  std::uint8_t hash_key_size = 40;
   bool replay = false;                  ///< net_pcap reading files, without infinite_rx
   std::vector<std::string> files;       ///< rx_pcap files, one per queue
   std::uint64_t expected_packets = 0;   ///< records in all files
