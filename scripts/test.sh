@@ -21,7 +21,7 @@ echo "== debug build with AddressSanitizer + UndefinedBehaviorSanitizer: unit, f
 if BUILD_DIR=build-asan scripts/setup.sh -Dbuildtype=debug -Db_sanitize=address,undefined \
      -Db_lundef=false -Ddata_plane=disabled -Dbenchmarks=disabled; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-asan --num-processes "$(nproc)" --print-errorlogs --no-rebuild
+    meson test -C build-asan --num-processes "$(nproc)" --print-errorlogs --no-rebuild --no-suite timing
   junits+=("build-asan/meson-logs/testlog.junit.xml")
 else
   echo "sanitizer build failed"

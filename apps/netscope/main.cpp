@@ -23,6 +23,8 @@ struct Overrides {
   std::optional<std::uint16_t> burst;
   std::optional<double> duration;
   std::vector<std::string> extended;
+  std::optional<std::string> filter;
+  std::vector<std::string> port_filters;
   std::optional<std::string> mode, flows_out, flows_format, api_listen, db, api_key, gen, tx_truth_out;
   std::optional<std::int32_t> tx_port;
   std::optional<std::uint32_t> tx_lcores;
@@ -60,6 +62,8 @@ void add_options(CLI::App& app, Overrides& o) {
   app.add_option("--api-listen", o.api_listen, "serve REST, WebSocket and /metrics on ADDR:PORT (e.g. 127.0.0.1:8080)");
   app.add_option("--api-key", o.api_key, "require this X-API-Key on API requests");
   app.add_option("--db", o.db, "SQLite database file for SAs, flows, anomalies and stats history");
+  app.add_option("--filter", o.filter, "tcpdump-syntax filter for every port (compiled to eBPF, JIT)");
+  app.add_option("--port-filter", o.port_filters, "PORT=EXPR: filter for one port (id or name); repeatable");
   app.add_option("--gen", o.gen, "generate traffic from this flow file (or builtin-demo) on --tx-port");
   app.add_option("--tx-port", o.tx_port, "port id the generator transmits on");
   app.add_option("--tx-lcores", o.tx_lcores, "lcores for TX, taken from the end of the EAL list (default 1)");
@@ -94,6 +98,14 @@ netscope::config::Config build_config(const Overrides& o) {
   if (o.duration) c.duration_s = *o.duration;
   if (o.live) c.live = true;
   if (o.mode) c.mode = *o.mode;
+  if (o.filter) c.filter = *o.filter;
+  for (const std::string& pf : o.port_filters) {
+    const auto eq = pf.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw netscope::config::ConfigError("--port-filter '" + pf + "': expected PORT=EXPRESSION");
+    }
+    c.port_filters.emplace_back(pf.substr(0, eq), pf.substr(eq + 1));
+  }
   if (o.gen) c.tx.scenario = *o.gen;
   if (o.tx_port) c.tx.port = *o.tx_port;
   if (o.tx_lcores) c.tx.lcores = *o.tx_lcores;

@@ -72,7 +72,18 @@ engine::ExtendedSelector selector_from_yaml(const YAML::Node& n, const std::stri
 
 Config apply(const YAML::Node& root, Config c) {
   if (!root || root.IsNull()) return c;
-  check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows", "api", "database", "generator"});
+  check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows", "api", "database", "generator", "capture"});
+  if (const auto cap = root["capture"]) {
+    check_keys(cap, "capture", {"filter", "port_filters"});
+    if (cap["filter"]) c.filter = scalar<std::string>(cap["filter"], "capture.filter");
+    if (const auto pf = cap["port_filters"]) {
+      if (!pf.IsMap()) throw ConfigError("capture.port_filters: expected a mapping PORT: EXPRESSION");
+      for (const auto& kv : pf) {
+        const std::string port = kv.first.as<std::string>();
+        c.port_filters.emplace_back(port, scalar<std::string>(kv.second, "capture.port_filters." + port));
+      }
+    }
+  }
   if (const auto t = root["generator"]) {
     check_keys(t, "generator", {"scenario", "port", "lcores", "rate_pps", "count", "seed", "truth_out"});
     if (t["scenario"]) c.tx.scenario = scalar<std::string>(t["scenario"], "generator.scenario");

@@ -150,6 +150,11 @@ json build_json(const RunSummary& run) {
                {"rx_missed", p.rx_missed},
                {"rx_errors", p.rx_errors},
                {"rx_nombuf", p.rx_nombuf}};
+    if (!p.filter.empty()) {
+      jp["filter"] = p.filter;
+      jp["filter_passed"] = p.filter_passed;
+      jp["filter_rejected"] = p.filter_rejected;
+    }
     if (p.replay) {
       jp["source"] = p.source;
       jp["capture_packets"] = p.expected_packets;

@@ -27,6 +27,7 @@
 
 #include <unordered_map>
 
+#include "filter.hpp"
 #include "flow_export.hpp"
 #include "netscope/control/hub.hpp"
 #include "netscope/packet/scenario.hpp"
@@ -49,6 +50,7 @@ constexpr unsigned kMaxLcores = RTE_MAX_LCORE;
 struct QueueRef {
   std::uint16_t port = 0;
   std::uint16_t queue = 0;
+  PortFilter* filter = nullptr;        ///< tcpdump filter run on each burst, or none
   std::uint64_t timestamp_scale = 0;  ///< mbuf timestamp units to ns; 0 for TSC time
   std::uint64_t next_index = 0;       ///< packet index within this queue's input
 };
@@ -203,13 +205,20 @@ unsigned rtc_poll(WorkerContext& ctx) noexcept {
   engine::FrameRef refs[kMaxBurst];
   unsigned total = 0;
   for (QueueRef& q : ctx.queues) {
-    const std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
+    std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
     if (n == 0) continue;
+    // The index is the position in the port's input, stamped before the filter drops any.
+    for (std::uint16_t i = 0; i < n; ++i) *RTE_MBUF_DYNFIELD(bufs[i], g_index_offset, std::uint64_t*) = q.next_index++;
+    if (q.filter != nullptr) {
+      n = q.filter->apply(bufs, n);
+      if (n == 0) continue;
+    }
     const std::uint64_t now = q.timestamp_scale == 0 ? wall_ns() : 0;
     unsigned k = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = bufs[i];
-      const engine::FrameRef ref{{}, m->pkt_len, q.port, mbuf_time(m, q.timestamp_scale, now), q.next_index++};
+      const engine::FrameRef ref{{}, m->pkt_len, q.port, mbuf_time(m, q.timestamp_scale, now),
+                                 *RTE_MBUF_DYNFIELD(m, g_index_offset, const std::uint64_t*)};
       add_frame(ctx, m, ref, refs, k);
     }
     ctx.worker->process_burst({refs, k});
@@ -295,12 +304,16 @@ int rx_main(void* arg) {
       continue;
     }
     for (QueueRef& q : ctx.queues) {
-      const std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
+      std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
       if (n == 0) continue;
+      for (std::uint16_t i = 0; i < n; ++i) *RTE_MBUF_DYNFIELD(bufs[i], g_index_offset, std::uint64_t*) = q.next_index++;
+      if (q.filter != nullptr) {
+        n = q.filter->apply(bufs, n);
+        if (n == 0) continue;
+      }
       for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = bufs[i];
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(bufs[i + 1], const void*));
-        *RTE_MBUF_DYNFIELD(m, g_index_offset, std::uint64_t*) = q.next_index++;
         decode::decode_frame(frame_bytes(m, ctx.scratch), ctx.pkt);
         const std::uint32_t h = engine::shard_hash(ctx.pkt);
         m->hash.rss = h;
@@ -354,6 +367,17 @@ struct Control {
   std::unordered_map<seq::SaKey, engine::SaSummary, SaKeyHash> sas;  ///< latest per SA
   control::Hub* hub = nullptr;
   TxEngine* tx = nullptr;
+  const std::vector<std::pair<std::uint16_t, std::unique_ptr<PortFilter>>>* filters = nullptr;
+
+  std::uint64_t filtered(std::uint16_t port) const {
+    std::uint64_t n = 0;
+    if (filters != nullptr) {
+      for (const auto& [p, f] : *filters) {
+        if (p == port) n += f->filtered();
+      }
+    }
+    return n;
+  }
   std::uint64_t quiet_ticks = 0;    ///< consecutive ticks with nothing new received
   std::uint64_t last_received = 0;
   std::string mode;
@@ -389,7 +413,7 @@ struct Control {
       rte_eth_stats st{};
       if (rte_eth_stats_get(p.id, &st) != 0) return false;
       if (st.ipackets + st.rx_nombuf + st.ierrors < p.expected_packets) return false;
-      if (analyzed(p.id) < st.ipackets) return false;
+      if (analyzed(p.id) + filtered(p.id) < st.ipackets) return false;
     }
     return any;
   }
@@ -404,6 +428,7 @@ struct Control {
       if (rte_eth_stats_get(p.id, &st) == 0) received += st.ipackets;
       if (p.id < engine::kMaxPorts) done += analyzed(p.id);
     }
+    for (const PortState& p : ports) done += filtered(p.id);
     if (received != last_received || done < received) {
       last_received = received;
       quiet_ticks = 0;
@@ -663,14 +688,15 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   // device offers (af_packet qpairs, NIC queues), at most one per lcore.
   unsigned possible_queues = 0;
   for (const PortState& p : ports) {
-    possible_queues += p.driver == "net_pcap" ? p.rx_queues
-                                               : std::min<unsigned>(p.max_rx_queues, std::max<std::size_t>(1, lcores.size()));
+    const bool fixed = p.driver == "net_pcap" || p.driver == "net_af_packet" || p.driver == "net_af_xdp";
+    possible_queues += fixed ? p.rx_queues
+                             : std::min<unsigned>(p.max_rx_queues, std::max<std::size_t>(1, lcores.size()));
   }
   std::string mode = cfg.mode;
   if (mode == "auto") mode = (lcores.size() >= 2 && possible_queues < lcores.size()) ? "pipeline" : "rtc";
   if (mode == "rtc" && lcores.size() > 1) {
     for (PortState& p : ports) {
-      if (p.driver != "net_pcap") {
+      if (p.driver != "net_pcap" && p.driver != "net_af_packet" && p.driver != "net_af_xdp") {
         p.rx_queues = static_cast<std::uint16_t>(std::min<std::size_t>(p.max_rx_queues, lcores.size()));
       }
     }
@@ -759,10 +785,35 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     return 1;
   }
   // Queues round-robin over the polling lcores.
+  // Filters: one PortFilter per polled queue (its counters have one writer).
+  std::vector<std::pair<std::uint16_t, std::unique_ptr<PortFilter>>> filters;
+  auto filter_for = [&](const PortState& p) -> std::string {
+    for (const auto& [port, expr] : cfg.port_filters) {
+      if (port == p.name || port == std::to_string(p.id)) return expr;
+    }
+    return cfg.filter;
+  };
+  for (const auto& [port, expr] : cfg.port_filters) {
+    bool known = false;
+    for (const PortState& p : ports) known |= port == p.name || port == std::to_string(p.id);
+    if (!known) {
+      std::fprintf(stderr, "netscope: --port-filter %s: no such port\n", port.c_str());
+      return 2;
+    }
+  }
   std::size_t next = 0;
   for (const PortState& p : ports) {
     for (std::uint16_t q = 0; q < p.rx_queues; ++q, ++next) {
-      const QueueRef ref{p.id, q, p.timestamp_scale, 0};
+      QueueRef ref{p.id, q, nullptr, p.timestamp_scale, 0};
+      if (const std::string expr = filter_for(p); !expr.empty()) {
+        try {
+          filters.emplace_back(p.id, std::make_unique<PortFilter>(expr));
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "netscope: port %s: %s\n", p.name.c_str(), e.what());
+          return 2;
+        }
+        ref.filter = filters.back().second.get();
+      }
       if (pipeline) {
         rxs[next % rxs.size()]->queues.push_back(ref);
       } else {
@@ -897,6 +948,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   Control control{cfg, ports, workers, rxs, exporter.get(), quiet, {}, {}};
   control.hub = hub.get();
   control.tx = tx.get();
+  control.filters = &filters;
   control.mode = single ? "single" : mode;
   control.pool = pool;
   if (!single) {
@@ -993,6 +1045,9 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       s.rx_nombuf = st.rx_nombuf;
     }
     if (!p.warning.empty()) run.capture_warning += (run.capture_warning.empty() ? "" : "; ") + p.warning;
+    s.filter = filter_for(p);
+    s.filter_passed = s.rx_packets - control.filtered(p.id);
+    s.filter_rejected = control.filtered(p.id);
     run.ports.push_back(s);
   }
 

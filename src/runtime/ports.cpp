@@ -47,6 +47,9 @@ std::vector<PortState> discover_ports() {
     p.max_rx_queues = std::max<std::uint16_t>(1, info.max_rx_queues);
     p.rss_offloads = info.flow_type_rss_offloads;
     p.hash_key_size = info.hash_key_size != 0 ? info.hash_key_size : 40;
+    // af_packet (qpairs) and af_xdp (queue_count) open every socket at probe time and the
+    // kernel spreads flows over all of them: every one must be configured and polled.
+    if (p.driver == "net_af_packet" || p.driver == "net_af_xdp") p.rx_queues = p.max_rx_queues;
     if (p.driver == "net_pcap") {
       const rte_devargs* da = rte_dev_devargs(info.device);
       std::string_view args = (da != nullptr && da->args != nullptr) ? da->args : "";

@@ -401,3 +401,56 @@ TEST(Replay, JumboFramesSpanningSeveralMbufs) {
 
 }  // namespace
 }  // namespace netscope::itest
+
+namespace netscope::itest {
+namespace {
+
+std::uint64_t tcpdump_count(const std::string& pcap, const std::string& expr) {
+  const std::string cmd = "tcpdump -n -r " + pcap + " --count '" + expr + "' 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[256] = {};
+  std::string out;
+  while (p != nullptr && std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  if (p != nullptr) pclose(p);
+  return std::stoull(out);  // "N packets"
+}
+
+TEST(Replay, TcpdumpFilterThroughTheBinary) {
+  const std::string dir = temp_dir();
+  const RunResult g = run(binary("NETSCOPE_GEN_BIN"),
+                          {"--", "--builtin-demo", "--seed", "9", "--count", "5000", "--pcap-out", dir + "/demo.pcap"},
+                          dir);
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  const std::string expr = "esp or (udp port 4500)";
+  const std::uint64_t want = tcpdump_count(dir + "/demo.pcap", expr);
+  ASSERT_GT(want, 100u);
+  for (const std::vector<std::string>& lcores : {std::vector<std::string>{"0-1"}, std::vector<std::string>{"0"}}) {
+    const RunResult r = replay(dir, {dir + "/demo.pcap"}, {"--filter", expr}, lcores[0]);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.report["run"]["stop_reason"], "end_of_input");
+    EXPECT_EQ(r.report["totals"]["packets"].get<std::uint64_t>(), want);
+    EXPECT_EQ(r.report["ports"][0]["filter"], expr);
+    EXPECT_EQ(r.report["ports"][0]["filter_passed"].get<std::uint64_t>(), want);
+    EXPECT_EQ(r.report["ports"][0]["filter_rejected"].get<std::uint64_t>(), 5000 - want);
+    EXPECT_EQ(r.report["totals"]["protocols"]["macsec"]["packets"], 0);
+    EXPECT_EQ(r.report["totals"]["protocols"]["ah"]["packets"], 0);
+  }
+  // Anomaly packet indexes stay positions in the capture, not among the passed packets.
+  const RunResult all = replay(dir, {dir + "/demo.pcap"}, {});
+  const RunResult esp = replay(dir, {dir + "/demo.pcap"}, {"--port-filter", "0=esp"});
+  ASSERT_EQ(esp.exit_code, 0) << esp.err;
+  for (const auto& a : esp.report["anomalies"]) {
+    bool same = false;
+    for (const auto& b : all.report["anomalies"]) same |= a == b;
+    EXPECT_TRUE(same) << a.dump();
+  }
+  const RunResult bad = replay(dir, {dir + "/demo.pcap"}, {"--filter", "tcp port"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("filter 'tcp port'"), std::string::npos) << bad.err;
+  const RunResult badport = replay(dir, {dir + "/demo.pcap"}, {"--port-filter", "7=esp"});
+  EXPECT_EQ(badport.exit_code, 2);
+  EXPECT_NE(badport.err.find("--port-filter 7: no such port"), std::string::npos) << badport.err;
+}
+
+}  // namespace
+}  // namespace netscope::itest

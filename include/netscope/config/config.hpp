@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "netscope/engine/worker.hpp"
@@ -70,6 +71,8 @@ struct Config {
   ApiConfig api;
   DatabaseConfig database;
   TxConfig tx;
+  std::string filter;                                   ///< tcpdump expression for every port
+  std::vector<std::pair<std::string, std::string>> port_filters;  ///< (port id or name, expression)
 };
 
 /// Loads a YAML file over `base`. Throws ConfigError naming the field (and file) on any

@@ -29,6 +29,9 @@ struct PortSummary {
   std::uint64_t rx_missed = 0;
   std::uint64_t rx_errors = 0;
   std::uint64_t rx_nombuf = 0;
+  std::string filter;                 ///< tcpdump expression, empty when none
+  std::uint64_t filter_passed = 0;
+  std::uint64_t filter_rejected = 0;
 };
 
 struct RunSummary {
