@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh -Dbenchmarks=disabled
 OUT=${OUT:-demo-out}
 mkdir -p "$OUT"
-./build/apps/netscope-gen/netscope-gen -- --builtin-demo --pcap-out "$OUT/demo.pcap" \
+./build/apps/netscope-gen/netscope-gen -- --builtin-demo --seed 1 --pcap-out "$OUT/demo.pcap" \
   --truth-out "$OUT/truth.json"
 ./build/apps/netscope/netscope --no-huge --no-pci -m 512 -l 0-1 --file-prefix netscope-demo \
   --log-level lib.eal:error --vdev="net_pcap0,rx_pcap=$OUT/demo.pcap" -- \
