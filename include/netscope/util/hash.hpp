@@ -7,9 +7,11 @@
 
 namespace netscope::util {
 
+__extension__ typedef unsigned __int128 Uint128;  ///< GCC/Clang extension, silenced for -Wpedantic
+
 /// 64x64->128 multiply folded to 64 bits (the wyhash mixing step).
 inline std::uint64_t mix64(std::uint64_t a, std::uint64_t b) noexcept {
-  const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  const Uint128 r = static_cast<Uint128>(a) * b;
   return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
 }
 
