@@ -14,7 +14,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-30}
 jobs=${FUZZ_JOBS:-2}
-all_targets=(frame sectag ipv4 ipv6 tcp esp_ah)
+all_targets=(frame sectag ipv4 ipv6 tcp esp_ah http dns l7_detect)
 if (($# > 0)); then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 if [[ ! -f $build/build.ninja ]]; then

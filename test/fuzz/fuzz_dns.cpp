@@ -45,7 +45,7 @@ struct Seen {
 };
 
 std::vector<Seen> tcp(const std::uint8_t* data, std::size_t size, std::size_t cut, std::size_t& dropped) {
-  l7::DnsTcpStream st;
+  l7::DnsTcpStream st{};
   std::array<l7::DnsMessage, 16> out{};
   std::vector<Seen> seen;
   dropped = 0;

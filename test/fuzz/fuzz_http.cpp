@@ -84,7 +84,7 @@ void check_records(const l7::HttpResult& r, std::span<const l7::HttpMessage> out
 
 Run parse(const std::uint8_t* data, std::size_t size, std::span<const std::size_t> cuts, bool response,
           bool prime) {
-  l7::HttpSession s;
+  l7::HttpSession s{};
   std::array<l7::HttpMessage, 32> out{};
   if (prime) {
     const std::vector<std::uint8_t> p(kPrime.begin(), kPrime.end());

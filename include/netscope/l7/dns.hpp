@@ -145,8 +145,8 @@ struct DnsName {
 /// name_too_long. Does not allocate.
 DnsError dns_name(Bytes message, std::size_t offset, DnsName& out, std::size_t& next) noexcept;
 
-/// DNS over TCP (RFC 1035 4.2.2, RFC 7766): per-direction stream state, 4 bytes,
-/// trivially copyable, zero-filled to start. Tracks the 2-byte length prefixes so that
+/// DNS over TCP (RFC 1035 4.2.2, RFC 7766): per-direction stream state, 4 bytes, trivial;
+/// start from `DnsTcpStream{}` or zero-filled memory. Tracks the 2-byte length prefixes so that
 /// messages are found wherever they start; the bytes of a message are never buffered.
 class DnsTcpStream {
  public:
@@ -157,12 +157,12 @@ class DnsTcpStream {
 
  private:
   friend struct DnsTcpEngine;  // lib/l7/dns.cpp
-  std::uint16_t remaining_ = 0;  // message bytes still to come
-  std::uint8_t phase_ = 0;
-  std::uint8_t len_hi_ = 0;      // first byte of a length prefix split across segments
+  std::uint16_t remaining_;  // message bytes still to come
+  std::uint8_t phase_;
+  std::uint8_t len_hi_;      // first byte of a length prefix split across segments
 };
 static_assert(sizeof(DnsTcpStream) == 4, "DnsTcpStream lives in flow entries");
-static_assert(std::is_trivially_copyable_v<DnsTcpStream>);
+static_assert(std::is_trivial_v<DnsTcpStream>);
 
 struct DnsTcpResult {
   std::uint16_t messages = 0;  ///< messages starting in this segment

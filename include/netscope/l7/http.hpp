@@ -129,9 +129,9 @@ struct HttpMessage {
   [[nodiscard]] std::string_view uri_view() const noexcept { return {uri.data(), uri_len}; }
 };
 
-/// Per-direction parser state: 32 bytes, trivially copyable; a default-constructed or
-/// zero-filled state is a fresh direction expecting a start line. Opaque: the parser owns
-/// every field.
+/// Per-direction parser state: 32 bytes, trivial (no constructor, so it fits unions and
+/// memset-initialised tables); a value-initialised (`HttpParser{}`) or zero-filled state
+/// is a fresh direction expecting a start line. Opaque: the parser owns every field.
 class HttpParser {
  public:
   /// Heads completed so far (final responses only, for the response direction).
@@ -148,30 +148,31 @@ class HttpParser {
  private:
   friend struct HttpEngine;  // lib/l7/http.cpp
 
-  std::uint64_t remaining_ = 0;  // Content-Length while reading a head; body or chunk bytes left
-  std::uint32_t uri_hash_ = 0;
-  std::uint32_t host_hash_ = 0;
-  std::uint32_t messages_ = 0;
-  std::uint16_t line_len_ = 0;   // bytes of the current line
-  std::uint16_t ring_ = 0;       // request: HEAD bit per request index mod kHttpHeadRing; response: status
-  std::uint16_t match_ = 0;      // candidate set while matching a token; header id in a value
-  std::uint8_t phase_ = 0;
-  std::uint8_t sub_ = 0;         // position in a fixed token, Transfer-Encoding match, error code
-  std::uint8_t pos_ = 0;         // token length so far; pending whitespace in a Host value
-  std::uint8_t headers_ = 0;     // header lines in this head
-  std::uint8_t method_ = 0;      // HttpMethod of the request being read (request direction)
-  std::uint8_t flags_ = 0;       // framing facts of the head being read
+  std::uint64_t remaining_;  // Content-Length while reading a head; body or chunk bytes left
+  std::uint32_t uri_hash_;
+  std::uint32_t host_hash_;
+  std::uint32_t messages_;
+  std::uint16_t line_len_;   // bytes of the current line
+  std::uint16_t ring_;       // request: HEAD bit per request index mod kHttpHeadRing; response: status
+  std::uint16_t match_;      // candidate set while matching a token; header id in a value
+  std::uint8_t phase_;
+  std::uint8_t sub_;         // position in a fixed token, Transfer-Encoding match, error code
+  std::uint8_t pos_;         // token length so far; pending whitespace in a Host value
+  std::uint8_t headers_;     // header lines in this head
+  std::uint8_t method_;      // HttpMethod of the request being read (request direction)
+  std::uint8_t flags_;       // framing facts of the head being read
 };
 static_assert(sizeof(HttpParser) == 32, "HttpParser must stay 32 bytes: it lives in flow entries");
-static_assert(std::is_trivially_copyable_v<HttpParser>);
+static_assert(std::is_trivial_v<HttpParser>);
 
-/// Both directions of one TCP connection: 64 bytes, zero-fill to start.
+/// Both directions of one TCP connection: 64 bytes, trivial. Start from `HttpSession{}`
+/// or zero-filled memory (a default-initialised one holds garbage, like an int).
 struct HttpSession {
-  HttpParser request{};   ///< client to server
-  HttpParser response{};  ///< server to client
+  HttpParser request;   ///< client to server
+  HttpParser response;  ///< server to client
 };
 static_assert(sizeof(HttpSession) == 64);
-static_assert(std::is_trivially_copyable_v<HttpSession>);
+static_assert(std::is_trivial_v<HttpSession>);
 
 /// What one segment produced.
 struct HttpResult {

@@ -379,7 +379,7 @@ TEST(DnsTcp, TwoMessagesInOneSegment) {
   const Response r = response();
   Buf stream = framed(q);
   test::append(stream, framed(r.bytes));
-  DnsTcpStream st;
+  DnsTcpStream st{};
   const TcpFeed f = feed_tcp(st, {stream});
   ASSERT_EQ(f.records.size(), 2u);
   EXPECT_EQ(f.records[0].id, 0x0102);
@@ -404,7 +404,7 @@ TEST(DnsTcp, EverySplitOfAStream) {
   for (std::size_t at = 0; at <= stream.size(); ++at) {
     const Buf a(stream.begin(), stream.begin() + static_cast<std::ptrdiff_t>(at));
     const Buf b(stream.begin() + static_cast<std::ptrdiff_t>(at), stream.end());
-    DnsTcpStream st;
+    DnsTcpStream st{};
     const TcpFeed f = feed_tcp(st, {a, b});
     ASSERT_EQ(f.records.size(), 2u) << at;
     const DnsMessage* want[2] = {&whole1, &whole2};
@@ -433,7 +433,7 @@ TEST(DnsTcp, EverySplitOfAStream) {
   // One byte at a time: the length prefixes straddle segments.
   std::vector<Buf> bytes;
   for (const std::uint8_t c : stream) bytes.push_back({c});
-  DnsTcpStream st;
+  DnsTcpStream st{};
   const TcpFeed f = feed_tcp(st, bytes);
   ASSERT_EQ(f.records.size(), 2u);
   EXPECT_TRUE(f.records[0].partial);
@@ -441,7 +441,7 @@ TEST(DnsTcp, EverySplitOfAStream) {
 }
 
 TEST(DnsTcp, ShortLengthAndLostBytes) {
-  DnsTcpStream st;
+  DnsTcpStream st{};
   Buf b;
   put16(b, 4);
   test::append(b, Buf{1, 2, 3, 4});
@@ -455,7 +455,7 @@ TEST(DnsTcp, ShortLengthAndLostBytes) {
   // A gap inside a message of known length keeps the stream in step.
   const Response r = response();
   const Buf fr = framed(r.bytes);
-  DnsTcpStream g;
+  DnsTcpStream g{};
   feed_tcp(g, {Buf(fr.begin(), fr.begin() + 20)});
   dns_tcp_gap(g, 30);
   f = feed_tcp(g, {Buf(fr.begin() + 50, fr.end()), framed(query(6, "c.test", dns_type::kA))});
@@ -476,7 +476,7 @@ TEST(DnsTcp, ShortLengthAndLostBytes) {
 TEST(DnsTcp, FullOutputCountsDropped) {
   Buf stream;
   for (std::uint16_t id = 0; id < 5; ++id) test::append(stream, framed(query(id, "e.test", dns_type::kA)));
-  DnsTcpStream st;
+  DnsTcpStream st{};
   std::array<DnsMessage, 2> out{};
   const DnsTcpResult r = dns_parse_tcp(st, span(stream), out);
   EXPECT_EQ(r.messages, 5);
@@ -514,7 +514,7 @@ TEST(Dns, RandomBytes) {
     if (dns_name(span(b), rng() % (b.size() + 2), nm, next) == DnsError::none) {
       ASSERT_LE(next, b.size());
     }
-    DnsTcpStream st;
+    DnsTcpStream st{};
     const DnsTcpResult t = dns_parse_tcp(st, span(b), out);
     ASSERT_LE(t.records, out.size());
   }

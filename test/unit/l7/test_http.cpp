@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "l7_support.hpp"
+#include "netscope/l7/detect.hpp"
+#include "netscope/l7/dns.hpp"
 #include "netscope/l7/http.hpp"
 
 namespace netscope::l7 {
@@ -103,11 +106,25 @@ std::vector<Buf> cut(const Buf& b, std::vector<std::size_t> at) {
   return parts;
 }
 
-TEST(Http, StateIsSmallAndTriviallyCopyable) {
+/// The per-flow layout docs/l7.md suggests: the states share a union in the flow entry.
+struct FlowL7 {
+  AppProtocol app = AppProtocol::unknown;
+  union {
+    HttpSession http;
+    DnsTcpStream dns_tcp[2];
+  };
+};
+static_assert(sizeof(FlowL7) == 72);
+
+TEST(Http, StateIsSmallAndTrivial) {
   EXPECT_EQ(sizeof(HttpParser), 32u);
   EXPECT_EQ(sizeof(HttpSession), 64u);
-  EXPECT_TRUE(std::is_trivially_copyable_v<HttpSession>);
-  HttpSession zero;
+  EXPECT_TRUE(std::is_trivial_v<HttpSession>);
+  EXPECT_TRUE(std::is_trivial_v<DnsTcpStream>);
+  FlowL7 flow{};
+  EXPECT_EQ(flow.http.request.messages(), 0u);
+  HttpSession zero;  // garbage, then zero-filled as a flow table would
+  std::memset(static_cast<void*>(&zero), 0xA5, sizeof zero);
   std::memset(static_cast<void*>(&zero), 0, sizeof zero);
   const Feed f = feed_one(zero, kReq, "GET / HTTP/1.1\r\n\r\n");
   ASSERT_EQ(f.heads.size(), 1u);
@@ -115,7 +132,7 @@ TEST(Http, StateIsSmallAndTriviallyCopyable) {
 }
 
 TEST(Http, SimpleRequest) {
-  HttpSession s;
+  HttpSession s{};
   const std::string text =
       "GET /index.html?q=1 HTTP/1.1\r\nHost: Example.Test\r\nUser-Agent: curl/7.88.1\r\n"
       "Accept: */*\r\n\r\n";
@@ -141,7 +158,7 @@ TEST(Http, SimpleRequest) {
 }
 
 TEST(Http, ResponsesWithBodies) {
-  HttpSession s;
+  HttpSession s{};
   const Feed f = feed_one(s, kResp,
                           "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\n"
                           "hello"
@@ -167,7 +184,7 @@ TEST(Http, ResponsesWithBodies) {
 }
 
 TEST(Http, PipelinedRequestsAndPairing) {
-  HttpSession s;
+  HttpSession s{};
   // Three requests in one segment before any response.
   const Feed req = feed_one(s, kReq,
                             "GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\n"
@@ -204,7 +221,7 @@ TEST(Http, PipelinedRequestsAndPairing) {
 }
 
 TEST(Http, ChunkedBodiesAndTrailers) {
-  HttpSession s;
+  HttpSession s{};
   const Feed f = feed_one(s, kResp,
                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                           "5\r\nhello\r\n6;name=value\r\n world\r\n"
@@ -222,7 +239,7 @@ TEST(Http, ChunkedBodiesAndTrailers) {
 }
 
 TEST(Http, ChunkedRequestAndFramingConflict) {
-  HttpSession s;
+  HttpSession s{};
   const Feed f = feed_one(s, kReq,
                           "POST /u HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
                           "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
@@ -235,7 +252,7 @@ TEST(Http, ChunkedRequestAndFramingConflict) {
 }
 
 TEST(Http, InterimResponses) {
-  HttpSession s;
+  HttpSession s{};
   feed_one(s, kReq, "POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok");
   const Feed f = feed_one(s, kResp,
                           "HTTP/1.1 100 Continue\r\n\r\n"
@@ -252,7 +269,7 @@ TEST(Http, InterimResponses) {
 }
 
 TEST(Http, ConnectTunnel) {
-  HttpSession s;
+  HttpSession s{};
   const Feed req = feed_one(s, kReq,
                             "CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n"
                             "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03");
@@ -272,7 +289,7 @@ TEST(Http, ConnectTunnel) {
 }
 
 TEST(Http, RefusedConnectLetsTheClientContinue) {
-  HttpSession s;
+  HttpSession s{};
   feed_one(s, kReq, "CONNECT a.test:443 HTTP/1.1\r\n\r\n");
   const Feed resp =
       feed_one(s, kResp, "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");
@@ -285,14 +302,14 @@ TEST(Http, RefusedConnectLetsTheClientContinue) {
 }
 
 TEST(Http, UpgradeAndUntilClose) {
-  HttpSession s;
+  HttpSession s{};
   const Feed up = feed_one(s, kResp,
                            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello");
   ASSERT_EQ(up.heads.size(), 1u);
   EXPECT_TRUE(up.heads[0].m.has(hf::kTunnel));
   EXPECT_TRUE(s.response.tunnel());
 
-  HttpSession t;
+  HttpSession t{};
   const Feed close = feed_one(t, kResp, "HTTP/1.0 200 OK\r\nServer: x\r\n\r\nHTTP/1.1 200 not a head");
   ASSERT_EQ(close.heads.size(), 1u);
   EXPECT_TRUE(close.heads[0].m.has(hf::kUntilClose));
@@ -301,7 +318,7 @@ TEST(Http, UpgradeAndUntilClose) {
 }
 
 TEST(Http, HostWhitespaceAndBounds) {
-  HttpSession s;
+  HttpSession s{};
   const std::string long_host(100, 'h');
   std::string long_uri(301, 'u');
   long_uri[0] = '/';
@@ -327,7 +344,7 @@ TEST(Http, HostWhitespaceAndBounds) {
 }
 
 TEST(Http, MethodsAndVersions) {
-  HttpSession s;
+  HttpSession s{};
   const Feed f = feed_one(s, kReq,
                           "\r\n\r\nDELETE /d HTTP/1.1\r\n\r\nOPTIONS * HTTP/1.0\r\n\r\n"
                           "TRACE / HTTP/1.1\r\n\r\nPATCH /p HTTP/1.1\r\n\r\nPUT /u HTTP/1.1\r\n\r\n"
@@ -435,7 +452,7 @@ class HttpErrors : public ::testing::TestWithParam<ErrorCase> {};
 
 TEST_P(HttpErrors, TypedErrorThenSilence) {
   const ErrorCase& c = GetParam();
-  HttpSession s;
+  HttpSession s{};
   const Feed f = feed_one(s, c.dir, c.text);
   EXPECT_EQ(f.error, c.want) << "got " << to_string(f.error);
   const HttpParser& p = c.dir == kReq ? s.request : s.response;
@@ -444,7 +461,7 @@ TEST_P(HttpErrors, TypedErrorThenSilence) {
   // The same error whatever the segmentation, at the same stream offset.
   const Buf whole = bytes(c.text);
   for (std::size_t at = 1; at < whole.size(); at += std::max<std::size_t>(1, whole.size() / 40)) {
-    HttpSession t;
+    HttpSession t{};
     const Feed g = feed(t, c.dir, cut(whole, {at}));
     ASSERT_EQ(g.error, c.want) << "split at " << at;
     const std::size_t off = g.error_offset + (g.error_segment == 1 ? at : 0);
@@ -503,7 +520,7 @@ std::vector<std::string> summaries(const Feed& f) {
 }
 
 std::pair<Feed, Feed> transcript(const std::vector<Buf>& req, const std::vector<Buf>& resp) {
-  HttpSession s;
+  HttpSession s{};
   Feed a = feed(s, kReq, req);
   Feed b = feed(s, kResp, resp);
   return {a, b};
@@ -567,7 +584,7 @@ TEST(Http, EveryPrefixOfAValidStreamIsValid) {
   for (const auto& [dir, text] : {std::pair{kReq, kRequests}, std::pair{kResp, kResponses}}) {
     const Buf whole = bytes(text);
     for (std::size_t len = 0; len <= whole.size(); ++len) {
-      HttpSession s;
+      HttpSession s{};
       if (dir == kResp) feed(s, kReq, {bytes(kRequests)});
       const Buf prefix(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(len));
       const Feed f = feed(s, dir, {prefix});
@@ -577,7 +594,7 @@ TEST(Http, EveryPrefixOfAValidStreamIsValid) {
 }
 
 TEST(Http, HeadSpanningSegmentsGivesPartialRecords) {
-  HttpSession s;
+  HttpSession s{};
   const Buf b = bytes("GET /long/path HTTP/1.1\r\nHost: split.example.test\r\n\r\n");
   const std::size_t in_uri = 9;    // inside "/long/path"
   const std::size_t in_host = 38;  // inside the Host value
@@ -607,7 +624,7 @@ TEST(Http, HeadSpanningSegmentsGivesPartialRecords) {
 }
 
 TEST(Http, FullOutputArrayCountsDropped) {
-  HttpSession s;
+  HttpSession s{};
   const Buf b = bytes("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\nGET /4 HTTP/1.1\r\n");
   std::array<HttpMessage, 1> out{};
   const HttpResult r = http_parse(s, kReq, span(b), out);
@@ -626,7 +643,7 @@ TEST(Http, FullOutputArrayCountsDropped) {
 }
 
 TEST(Http, LostBytesInsideABodyKeepStep) {
-  HttpSession s;
+  HttpSession s{};
   feed_one(s, kResp, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
   http_gap(s, kResp, 50);  // 40 body bytes remain
   EXPECT_FALSE(s.response.lost());
@@ -635,7 +652,7 @@ TEST(Http, LostBytesInsideABodyKeepStep) {
   EXPECT_EQ(f.heads[0].m.status, 204);
   EXPECT_FALSE(f.heads[0].m.has(hf::kAfterGap));
 
-  HttpSession c;
+  HttpSession c{};
   feed_one(c, kResp, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123");
   http_gap(c, kResp, 12);
   const Feed g = feed_one(c, kResp, "\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
@@ -644,7 +661,7 @@ TEST(Http, LostBytesInsideABodyKeepStep) {
 }
 
 TEST(Http, LostBytesInAHeadResyncOnTheNextHead) {
-  HttpSession s;
+  HttpSession s{};
   feed_one(s, kReq, "GET /first HTTP/1.1\r\nHost: a");
   http_gap(s, kReq, 0);
   EXPECT_TRUE(s.request.lost());
@@ -660,7 +677,7 @@ TEST(Http, LostBytesInAHeadResyncOnTheNextHead) {
   EXPECT_FALSE(s.request.lost());
 
   // A connection first seen mid-stream.
-  HttpSession mid;
+  HttpSession mid{};
   http_gap(mid, kResp, 0);
   f = feed_one(mid, kResp, "tail of a body");
   EXPECT_TRUE(f.records.empty());
@@ -674,7 +691,7 @@ TEST(Http, RandomBytesNeverBreakTheContract) {
   std::array<HttpMessage, 4> out{};
   const std::string alphabet = "GET HTTP/1.1 200\r\n:;,chunkedContent-Length0123456789abcdef \t\x01\x7f";
   for (int n = 0; n < 20000; ++n) {
-    HttpSession s;
+    HttpSession s{};
     const auto dir = (n & 1) != 0 ? kReq : kResp;
     for (int seg = 0; seg < 4; ++seg) {
       Buf b(rng() % 200);
@@ -718,7 +735,7 @@ TEST(Http, RequestWrittenByCurl) {
   ASSERT_TRUE(server.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
   EXPECT_EQ(curl.wait(std::chrono::seconds(10)), 0);
 
-  HttpSession s;
+  HttpSession s{};
   const Feed f = feed_one(s, kReq, request);
   ASSERT_EQ(f.error, HttpError::none) << to_string(f.error) << "\n" << request;
   ASSERT_EQ(f.heads.size(), 1u) << request;
