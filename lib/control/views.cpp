@@ -1,22 +1,13 @@
 #include "netscope/control/views.hpp"
 
 #include "netscope/flow/flow_table.hpp"
+#include "netscope/report/report.hpp"
 
 namespace netscope::control {
 
 using nlohmann::json;
 
-void put_sa_identity(json& j, const seq::SaKey& k) {
-  j["protocol"] = std::string(seq::to_string(k.protocol));
-  if (k.protocol == seq::SaProtocol::macsec) {
-    j["sci"] = seq::sci_text(k.sci);
-    j["an"] = k.an;
-  } else {
-    j["spi"] = k.spi;
-    j["dst"] = seq::ip_text(k.dst, k.ip_version);
-    if (k.protocol == seq::SaProtocol::esp) j["udp_encap"] = k.udp_encap != 0;
-  }
-}
+void put_sa_identity(json& j, const seq::SaKey& k) { report::put_sa_identity(j, k); }
 
 double bits_per_second(std::uint64_t bytes, std::uint64_t first_ns, std::uint64_t last_ns) noexcept {
   if (last_ns <= first_ns) return 0.0;

@@ -43,18 +43,6 @@ std::vector<SaRow> collect_sas(const RunSummary& run) {
   return rows;
 }
 
-void sa_identity(json& j, const seq::SaKey& k) {
-  j["protocol"] = std::string(seq::to_string(k.protocol));
-  if (k.protocol == seq::SaProtocol::macsec) {
-    j["sci"] = seq::sci_text(k.sci);
-    j["an"] = k.an;
-  } else {
-    j["spi"] = k.spi;
-    j["dst"] = seq::ip_text(k.dst, k.ip_version);
-    if (k.protocol == seq::SaProtocol::esp) j["udp_encap"] = k.udp_encap != 0;
-  }
-}
-
 std::string sa_label(const seq::SaKey& k) {
   char buf[96];
   if (k.protocol == seq::SaProtocol::macsec) {
@@ -89,6 +77,18 @@ std::uint64_t sum(const RunSummary& run, F f) {
 }
 
 }  // namespace
+
+void put_sa_identity(json& j, const seq::SaKey& k) {
+  j["protocol"] = std::string(seq::to_string(k.protocol));
+  if (k.protocol == seq::SaProtocol::macsec) {
+    j["sci"] = seq::sci_text(k.sci);
+    j["an"] = k.an;
+  } else {
+    j["spi"] = k.spi;
+    j["dst"] = seq::ip_text(k.dst, k.ip_version);
+    if (k.protocol == seq::SaProtocol::esp) j["udp_encap"] = k.udp_encap != 0;
+  }
+}
 
 json build_json(const RunSummary& run) {
   const config::Config& cfg = *run.config;
@@ -174,7 +174,7 @@ json build_json(const RunSummary& run) {
     const seq::SaEntry& e = *r.entry;
     const seq::SequenceCounters& c = e.tracker.counters();
     json j;
-    sa_identity(j, e.key);
+    put_sa_identity(j, e.key);
     j["port"] = e.port;
     j["packets"] = c.packets;
     j["bytes"] = e.bytes;
@@ -275,7 +275,7 @@ json build_json(const RunSummary& run) {
     const auto& ev = events[i];
     json j;
     j["type"] = std::string(seq::to_string(ev.type));
-    sa_identity(j, ev.sa);
+    put_sa_identity(j, ev.sa);
     j["port"] = ev.port;
     j["packet_index"] = ev.packet_index;
     j["timestamp"] = ev.timestamp_ns;

@@ -51,6 +51,10 @@ struct RunSummary {
   nlohmann::json generator;     ///< TX lcores' totals when netscope also generated; null otherwise
 };
 
+/// Writes an SA's identity fields (protocol; sci and an, or spi, dst and udp_encap), the
+/// shape every SA and anomaly object shares in the report and the APIs.
+void put_sa_identity(nlohmann::json& j, const seq::SaKey& k);
+
 /// Builds the versioned JSON report.
 nlohmann::json build_json(const RunSummary& run);
 
