@@ -27,6 +27,8 @@ struct Hub::Impl {
     work_events.reserve(cap);
     in_flows.reserve(cap);
     work_flows.reserve(cap);
+    in_packets.reserve(cap);
+    work_packets.reserve(cap);
   }
 
   HubState st;
@@ -40,6 +42,7 @@ struct Hub::Impl {
   std::condition_variable done_cv;  ///< wakes sync()
   std::vector<engine::AnomalyEvent> in_events, work_events;
   std::vector<engine::FlowRecord> in_flows, work_flows;
+  std::vector<engine::PacketSummary> in_packets, work_packets;
   std::shared_ptr<const Snapshot> in_snapshot;
   std::uint64_t submitted = 0;  ///< generation of the last hand-over
   std::uint64_t handled = 0;    ///< generation the hub thread finished
@@ -51,6 +54,7 @@ struct Hub::Impl {
   // Hub-thread state.
   std::uint64_t next_flow_id = 1;
   std::uint64_t next_event_id = 1;
+  std::uint64_t next_packet_id = 1;
   std::shared_ptr<const Published> last_pub;
   HistoryPoint last_point;
   bool have_point = false;
@@ -59,6 +63,7 @@ struct Hub::Impl {
   void run();
   void handle_events();
   void handle_flows();
+  void handle_packets();
   void handle_snapshot(std::shared_ptr<const Snapshot> s);
   void send_stats();
   template <typename T, typename F>
@@ -107,6 +112,17 @@ void Hub::Impl::handle_flows() {
   work_flows.clear();
 }
 
+void Hub::Impl::handle_packets() {
+  if (work_packets.empty()) return;
+  const std::uint64_t now = wall_ns();
+  std::vector<StoredPacket> batch;
+  batch.reserve(work_packets.size());
+  for (const engine::PacketSummary& p : work_packets) batch.push_back({next_packet_id++, now, p});
+  st.packets.append(batch);
+  st.counters.packets_received.fetch_add(batch.size(), std::memory_order_relaxed);
+  work_packets.clear();
+}
+
 void Hub::Impl::handle_snapshot(std::shared_ptr<const Snapshot> s) {
   st.counters.snapshots.fetch_add(1, std::memory_order_relaxed);
   auto pub = make_published(std::move(s), last_pub.get(), wall_ns());
@@ -139,13 +155,17 @@ void Hub::Impl::run() {
     const std::uint64_t gen = submitted;
     in_events.swap(work_events);
     in_flows.swap(work_flows);
+    in_packets.swap(work_packets);
     std::shared_ptr<const Snapshot> snap = std::move(in_snapshot);
     in_snapshot.reset();
     lock.unlock();
+    const bool news = snap != nullptr || !work_events.empty() || !work_flows.empty() || !work_packets.empty();
     try {
       if (snap != nullptr) handle_snapshot(std::move(snap));
       handle_events();
       handle_flows();
+      handle_packets();
+      if (news) st.updates.notify();
       if (server != nullptr) server->reap();
       const auto now = std::chrono::steady_clock::now();
       if (now >= next_stats) {
@@ -157,6 +177,7 @@ void Hub::Impl::run() {
       // Out of memory while building a view: drop this tick's records, keep serving.
       work_events.clear();
       work_flows.clear();
+      work_packets.clear();
     }
     lock.lock();
     handled = gen;
@@ -236,6 +257,24 @@ void Hub::on_event(const engine::AnomalyEvent& e) {
   m.in_events.push_back(e);
   ++m.submitted;
 }
+
+void Hub::on_packet(const engine::PacketSummary& p) {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.in_mu);
+  if (m.in_packets.size() >= m.in_packets.capacity()) {
+    m.st.counters.ingest_dropped_packets.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  m.in_packets.push_back(p);
+  ++m.submitted;
+}
+
+std::uint64_t Hub::tap_rate() const noexcept {
+  const HubState& st = impl_->st;
+  return st.packet_subscribers.load(std::memory_order_relaxed) > 0 ? st.cfg.tap_stream_pps : st.cfg.tap_idle_pps;
+}
+
+HubState& Hub::state() noexcept { return impl_->st; }
 
 void Hub::on_flow(const engine::FlowRecord& f) {
   Impl& m = *impl_;

@@ -149,7 +149,27 @@ HubState::HubState(HubConfig c)
       start_ns(wall_ns()),
       flows(cfg.max_flows),
       events(cfg.max_events),
+      packets(cfg.max_packets),
       history(cfg.history_seconds) {}
+
+std::uint64_t Notifier::generation() const {
+  std::lock_guard lock(mu_);
+  return gen_;
+}
+
+void Notifier::notify() {
+  {
+    std::lock_guard lock(mu_);
+    ++gen_;
+  }
+  cv_.notify_all();
+}
+
+std::uint64_t Notifier::wait(std::uint64_t seen, std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lock(mu_);
+  cv_.wait_until(lock, deadline, [&] { return gen_ != seen; });
+  return gen_;
+}
 
 std::shared_ptr<const Published> HubState::published() const {
   std::lock_guard lock(mu_);

@@ -18,6 +18,23 @@ std::string_view to_string(TrafficClass c) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(PacketVerdict v) noexcept {
+  switch (v) {
+    case PacketVerdict::none: return "none";
+    case PacketVerdict::in_order: return "in_order";
+    case PacketVerdict::gap: return "gap";
+    case PacketVerdict::duplicate: return "duplicate";
+    case PacketVerdict::reordered: return "reordered";
+    case PacketVerdict::out_of_window: return "out_of_window";
+    case PacketVerdict::rollover: return "rollover";
+    case PacketVerdict::reset: return "reset";
+    case PacketVerdict::rekey: return "rekey";
+    case PacketVerdict::stuck: return "stuck";
+    case PacketVerdict::malformed: return "malformed";
+  }
+  return "unknown";
+}
+
 TrafficClass classify(const decode::DecodedPacket& p) noexcept {
   using namespace decode;
   if (p.has(kLayerMacsec)) return TrafficClass::macsec;

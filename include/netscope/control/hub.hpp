@@ -78,6 +78,9 @@ struct HubConfig {
   std::size_t max_events = 100000;   ///< anomalies kept in memory for the API
   std::size_t max_flows = 100000;    ///< finished flows kept in memory for the API
   std::size_t history_seconds = 3600;
+  std::size_t max_packets = 65536;   ///< packet-tap summaries kept for packets/recent and streams
+  std::uint64_t tap_idle_pps = 2000;       ///< tap budget granted per second with no packet subscriber
+  std::uint64_t tap_stream_pps = 1000000;  ///< per second while a packet stream is subscribed
   std::string api_key;        ///< required X-API-Key when non-empty
   std::vector<std::string> cors_origins;
   double rate_limit_rps = 0;  ///< per client; 0: unlimited
@@ -134,6 +137,14 @@ class Hub {
   /// record is dropped and counted (netscope_hub_dropped_records_total).
   void on_event(const engine::AnomalyEvent& e);
   void on_flow(const engine::FlowRecord& f);
+  /// Buffers one packet-tap summary (same rules as on_event; dropped ones counted).
+  void on_packet(const engine::PacketSummary& p);
+  /// Packets per second the control lcore should let workers tap now: tap_stream_pps
+  /// while a packet stream (gRPC StreamPackets, WebSocket) is subscribed, else tap_idle_pps.
+  [[nodiscard]] std::uint64_t tap_rate() const noexcept;
+
+  /// The shared state, for API front ends that live outside this library (gRPC).
+  [[nodiscard]] class HubState& state() noexcept;
 
   /// Next pending command from an API client, if any. Never blocks.
   std::optional<Command> poll_command();

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -35,6 +37,12 @@ struct StoredEvent {
   std::uint64_t id = 0;
   std::uint64_t recorded_ns = 0;
   engine::AnomalyEvent ev;
+};
+
+struct StoredPacket {
+  std::uint64_t id = 0;
+  std::uint64_t recorded_ns = 0;
+  engine::PacketSummary pkt;
 };
 
 /// One SA as the API shows it. An SA split over lcores (wrong_lcore) is merged: counters
@@ -128,6 +136,22 @@ class History {
   std::size_t cap_;
 };
 
+/// Wakes readers that wait for new records (gRPC streams). Generation counter + condvar.
+class Notifier {
+ public:
+  [[nodiscard]] std::uint64_t generation() const;
+  /// Bumps the generation and wakes every waiter.
+  void notify();
+  /// Waits until the generation differs from `seen`, or until `deadline`; returns the
+  /// generation now.
+  std::uint64_t wait(std::uint64_t seen, std::chrono::steady_clock::time_point deadline) const;
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::uint64_t gen_ = 0;
+};
+
 enum class Stream : std::uint8_t { stats, anomalies, flows };
 inline constexpr std::size_t kStreamCount = 3;
 [[nodiscard]] std::string_view to_string(Stream s) noexcept;
@@ -143,6 +167,7 @@ struct HubCounters {
   std::atomic<std::uint64_t> snapshots{0};
   std::atomic<std::uint64_t> events_received{0}, flows_received{0};
   std::atomic<std::uint64_t> ingest_dropped_events{0}, ingest_dropped_flows{0};
+  std::atomic<std::uint64_t> packets_received{0}, ingest_dropped_packets{0};
   std::atomic<std::uint64_t> commands_dropped{0};
   std::atomic<std::uint64_t> http_requests{0};
   std::array<std::atomic<std::uint64_t>, kRejectionCount> rejected{};
@@ -177,6 +202,12 @@ class HubState {
   const std::uint64_t start_ns;
   RecordStore<StoredFlow> flows;
   RecordStore<StoredEvent> events;
+  RecordStore<StoredPacket> packets;
+  /// Bumped by the hub thread after each tick that stored snapshots, events, flows or packets.
+  Notifier updates;
+  /// Open packet streams (gRPC StreamPackets and the like); while > 0 the tap runs at
+  /// cfg.tap_stream_pps.
+  std::atomic<std::uint32_t> packet_subscribers{0};
   History history;
   HubCounters counters;
   DbCounters db;

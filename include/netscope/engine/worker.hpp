@@ -109,6 +109,30 @@ struct SaSummary {
   std::uint8_t pad_[2] = {};
 };
 
+/// What the tracker made of one packet, as the packet tap shows it.
+enum class PacketVerdict : std::uint8_t { none, in_order, gap, duplicate, reordered,
+                                          out_of_window, rollover, reset, rekey, stuck, malformed };
+std::string_view to_string(PacketVerdict v) noexcept;
+
+/// One analyzed packet, as the packet tap shows it (REST packets/recent, gRPC
+/// StreamPackets). Workers emit them only while the control side grants tap budget.
+struct PacketSummary {
+  std::uint64_t timestamp_ns = 0;
+  std::uint64_t packet_index = 0;
+  std::uint64_t seq = 0;       ///< extended sequence number / PN when has_sa
+  seq::SaKey sa;               ///< valid when has_sa
+  flow::FlowKey flow;          ///< valid when has_flow (ordered: a is the lower endpoint)
+  std::uint32_t wire_len = 0;
+  std::uint16_t port = 0;
+  std::uint16_t lcore = 0;
+  TrafficClass cls = TrafficClass::other;
+  PacketVerdict verdict = PacketVerdict::none;
+  std::uint8_t malformed = 0;  ///< decode::Malformed when verdict is malformed
+  bool has_sa = false;
+  bool has_flow = false;
+  bool forward = true;         ///< a -> b direction of `flow`
+};
+
 /// Where a worker sends flow records and events. Called on the worker's lcore; must not
 /// block for long. Returns false when the record could not be taken (counted as dropped).
 class RecordSink {
@@ -117,6 +141,8 @@ class RecordSink {
   virtual bool on_event(const AnomalyEvent& e) noexcept = 0;
   /// SA state updates; dropping one is harmless (the next round sends it again).
   virtual bool on_sa(const SaSummary&) noexcept { return true; }
+  /// Packet tap; dropping one is counted by the worker (tap_dropped).
+  virtual bool on_packet(const PacketSummary&) noexcept { return true; }
 
  protected:
   ~RecordSink() = default;
