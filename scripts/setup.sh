@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
   dpdk dpdk-dev libdpdk-dev python3-pyelftools libpcap-dev libbpf-dev libxdp-dev
   libyaml-cpp-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libssl-dev
+  libcli11-dev nlohmann-json3-dev libssl-dev libipsec-mb-dev
   tshark tcpdump python3-jsonschema python3-scapy
   libcivetweb-dev libsqlite3-dev prometheus wrk sqlite3 curl
   tcpreplay iproute2 nftables linux-perf
