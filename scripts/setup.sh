@@ -11,7 +11,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libssl-dev libipsec-mb-dev
   tshark tcpdump python3-jsonschema python3-scapy
   libcivetweb-dev libsqlite3-dev prometheus wrk sqlite3 curl
-  tcpreplay iproute2 nftables linux-perf
+  tcpreplay iproute2 nftables linux-perf iputils-ping netcat-openbsd xdp-tools bpftool
 )
 
 missing=()

@@ -25,6 +25,7 @@ struct Overrides {
   std::vector<std::string> extended;
   std::optional<std::string> filter;
   std::vector<std::string> port_filters;
+  std::optional<std::string> xdp_prefilter, xdp_object;
   std::optional<std::string> mode, flows_out, flows_format, api_listen, db, api_key, gen, tx_truth_out;
   std::optional<std::int32_t> tx_port;
   std::optional<std::uint32_t> tx_lcores;
@@ -67,6 +68,10 @@ void add_options(CLI::App& app, Overrides& o) {
   app.add_option("--gen", o.gen, "generate traffic from this flow file (or builtin-demo) on --tx-port");
   app.add_option("--tx-port", o.tx_port, "port id the generator transmits on");
   app.add_option("--tx-lcores", o.tx_lcores, "lcores for TX, taken from the end of the EAL list (default 1)");
+  app.add_option("--xdp-prefilter", o.xdp_prefilter,
+                 "net_af_xdp ports: load NetScope's XDP program, which sends only these to NetScope and the rest "
+                 "to the kernel: comma-separated macsec, esp, ah, nat-t, or all");
+  app.add_option("--xdp-object", o.xdp_object, "BPF object of the XDP pre-filter (default: the one built)");
   app.add_option("--tx-rate-pps", o.tx_rate_pps, "generator rate in frames/s (default: as fast as possible)");
   app.add_option("--tx-count", o.tx_count, "frames to generate (default: until stopped)");
   app.add_option("--tx-seed", o.tx_seed, "generator seed (default 1)");
@@ -109,6 +114,8 @@ netscope::config::Config build_config(const Overrides& o) {
   if (o.gen) c.tx.scenario = *o.gen;
   if (o.tx_port) c.tx.port = *o.tx_port;
   if (o.tx_lcores) c.tx.lcores = *o.tx_lcores;
+  if (o.xdp_prefilter) c.xdp_prefilter = netscope::config::parse_xdp_prefilter(*o.xdp_prefilter, "--xdp-prefilter");
+  if (o.xdp_object) c.xdp_object = *o.xdp_object;
   if (o.tx_rate_pps) c.tx.rate_pps = *o.tx_rate_pps;
   if (o.tx_count) c.tx.count = *o.tx_count;
   if (o.tx_seed) c.tx.seed = *o.tx_seed;
@@ -158,7 +165,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::vector<char*> eal_argv(argv, argv + sep);
+  std::vector<std::string> eal_args(argv, argv + sep);
+  if (const std::string why = netscope::runtime::prepare_live_capture(cfg, eal_args); !why.empty()) {
+    std::fprintf(stderr, "netscope: %s\n", why.c_str());
+    return 2;
+  }
+  std::vector<char*> eal_argv;
+  for (std::string& a : eal_args) eal_argv.push_back(a.data());
   eal_argv.push_back(nullptr);
   if (netscope::runtime::init_eal(sep, eal_argv.data()) < 0) return 2;
   return netscope::runtime::run_analyzer(cfg, o.quiet);

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <set>
 
 namespace netscope::config {
@@ -74,7 +75,17 @@ Config apply(const YAML::Node& root, Config c) {
   if (!root || root.IsNull()) return c;
   check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows", "api", "database", "generator", "capture"});
   if (const auto cap = root["capture"]) {
-    check_keys(cap, "capture", {"filter", "port_filters"});
+    check_keys(cap, "capture", {"filter", "port_filters", "xdp_prefilter", "xdp_object"});
+    if (const auto x = cap["xdp_prefilter"]) {
+      std::string text;
+      if (x.IsSequence()) {
+        for (const auto& e : x) text += (text.empty() ? "" : ",") + scalar<std::string>(e, "capture.xdp_prefilter");
+      } else {
+        text = scalar<std::string>(x, "capture.xdp_prefilter");
+      }
+      c.xdp_prefilter = parse_xdp_prefilter(text, "capture.xdp_prefilter");
+    }
+    if (cap["xdp_object"]) c.xdp_object = scalar<std::string>(cap["xdp_object"], "capture.xdp_object");
     if (cap["filter"]) c.filter = scalar<std::string>(cap["filter"], "capture.filter");
     if (const auto pf = cap["port_filters"]) {
       if (!pf.IsMap()) throw ConfigError("capture.port_filters: expected a mapping PORT: EXPRESSION");
@@ -282,3 +293,21 @@ void validate(const Config& c) {
 }
 
 }  // namespace netscope::config
+std::vector<std::string> parse_xdp_prefilter(const std::string& text, const std::string& where) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::string word = text.substr(start, comma - start);
+    while (!word.empty() && word.front() == ' ') word.erase(word.begin());
+    while (!word.empty() && word.back() == ' ') word.pop_back();
+    if (word == "natt" || word == "udp4500") word = "nat-t";
+    if (word != "macsec" && word != "esp" && word != "ah" && word != "nat-t" && word != "all") {
+      throw ConfigError(where + ": '" + word + "' is not one of macsec, esp, ah, nat-t, all");
+    }
+    if (std::find(out.begin(), out.end(), word) == out.end()) out.push_back(word);
+    start = comma + 1;
+  }
+  return out;
+}
+

@@ -33,6 +33,16 @@ void snapshot_metrics(Exposition& x, const Published& pub) {
   x.family("netscope_port_rx_errors_total", "Erroneous received packets (ierrors).", C);
   x.family("netscope_port_analyzed_packets_total", "Packets of the port that workers analyzed.", C);
   x.family("netscope_port_analyzed_bytes_total", "Bytes of the port that workers analyzed.", C);
+  x.family("netscope_port_filter_packets_total",
+           "Received packets by the port's tcpdump filter result (passed is all of them without a filter).", C);
+  bool any_xdp = false;
+  for (const PortStats& p : s.ports) any_xdp |= p.xdp_prefilter;
+  if (any_xdp) {
+    x.family("netscope_port_xdp_packets_total",
+             "Frames seen by NetScope's XDP pre-filter on the port's interface, by action: redirected to "
+             "NetScope, passed to the kernel (not wanted), no_socket (wanted, no socket on the queue).",
+             C);
+  }
   for (const PortStats& p : s.ports) {
     const std::vector<Label> l{{"port", std::to_string(p.id)}};
     x.sample("netscope_port_link_up", l, std::uint64_t{p.link_up ? 1u : 0u});
@@ -43,6 +53,16 @@ void snapshot_metrics(Exposition& x, const Published& pub) {
     x.sample("netscope_port_rx_errors_total", l, p.rx_errors);
     x.sample("netscope_port_analyzed_packets_total", l, p.analyzed_packets);
     x.sample("netscope_port_analyzed_bytes_total", l, p.analyzed_bytes);
+    x.sample("netscope_port_filter_packets_total", {{"port", std::to_string(p.id)}, {"result", "passed"}},
+             p.filter_passed);
+    x.sample("netscope_port_filter_packets_total", {{"port", std::to_string(p.id)}, {"result", "rejected"}},
+             p.filter_rejected);
+    if (p.xdp_prefilter) {
+      const std::string id = std::to_string(p.id);
+      x.sample("netscope_port_xdp_packets_total", {{"port", id}, {"action", "redirected"}}, p.xdp_redirected);
+      x.sample("netscope_port_xdp_packets_total", {{"port", id}, {"action", "passed"}}, p.xdp_passed);
+      x.sample("netscope_port_xdp_packets_total", {{"port", id}, {"action", "no_socket"}}, p.xdp_no_socket);
+    }
   }
 
   // Lcores.

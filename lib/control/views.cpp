@@ -143,7 +143,14 @@ json stats_json(const Published& p) {
                      {"rx_errors", ps.rx_errors},
                      {"rx_nombuf", ps.rx_nombuf},
                      {"analyzed_packets", ps.analyzed_packets},
-                     {"analyzed_bytes", ps.analyzed_bytes}});
+                     {"analyzed_bytes", ps.analyzed_bytes},
+                     {"filter", ps.filter},
+                     {"filter_passed", ps.filter_passed},
+                     {"filter_rejected", ps.filter_rejected}});
+    if (ps.xdp_prefilter) {
+      ports.back()["xdp_prefilter"] = {
+          {"redirected", ps.xdp_redirected}, {"passed", ps.xdp_passed}, {"no_socket", ps.xdp_no_socket}};
+    }
   }
   j["ports"] = ports;
   j["generator"] = {{"tx_packets", s.tx_packets}, {"tx_bytes", s.tx_bytes}, {"tx_rate_pps", s.tx_rate_pps}};

@@ -239,6 +239,7 @@ json build_json(const RunSummary& run) {
     return std::memcmp(&a->key, &b->key, sizeof a->key) < 0;
   };
   const std::size_t flow_limit = std::min<std::size_t>(flows.size(), cfg.max_report_flows);
+    if (!p.xdp.is_null()) jp["xdp_prefilter"] = p.xdp;
   std::partial_sort(flows.begin(), flows.begin() + static_cast<std::ptrdiff_t>(flow_limit), flows.end(), order);
   json jflows = json::array();
   for (std::size_t i = 0; i < flow_limit; ++i) {

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <regex>
 
 #include "harness.hpp"
@@ -48,31 +49,42 @@ std::string quote(const std::string& s) {
 /// A network namespace holding one veth pair, both ends up; deleted (with the pair) on
 /// destruction. Names carry the test's pid, so parallel test processes never meet, and
 /// namespaces left by a test process that died are removed on the next construction.
+/// `split`: the send end lives in a second namespace, and the ends get the addresses
+/// 10.201.0.1/24 (capture) and 10.201.0.2/24 (send), so that traffic between them really
+/// crosses the veth and the capture namespace's kernel answers it.
 class VethNamespace {
  public:
-  VethNamespace() {
+  static constexpr const char* kCaptureAddress = "10.201.0.1";
+
+  explicit VethNamespace(bool split = false) {
     static int serial = 0;
     const std::string id = std::to_string(getpid()) + "x" + std::to_string(serial++);
     ns_ = kNamePrefix + id;
+    peer_ns_ = split ? ns_ + "p" : ns_;
     a_ = "nsa" + id;  // interface names: at most 15 characters
     b_ = "nsb" + id;
     remove_stale();
     const std::string ns = quote(ns_);
-    const std::vector<std::string> steps{
-        "ip netns add " + ns,
-        "ip link add " + a_ + " netns " + ns + " type veth peer name " + b_ + " netns " + ns,
-        "ip -n " + ns + " link set " + a_ + " up",
-        "ip -n " + ns + " link set " + b_ + " up",
-    };
+    const std::string peer = quote(peer_ns_);
+    std::vector<std::string> steps{"ip netns add " + ns};
+    if (split) steps.push_back("ip netns add " + peer);
+    steps.push_back("ip link add " + a_ + " netns " + ns + " type veth peer name " + b_ + " netns " + peer);
+    steps.push_back("ip -n " + ns + " link set " + a_ + " up");
+    steps.push_back("ip -n " + peer + " link set " + b_ + " up");
+    if (split) {
+      steps.push_back("ip -n " + ns + " link set lo up");
+      steps.push_back("ip -n " + ns + " addr add " + kCaptureAddress + "/24 dev " + a_);
+      steps.push_back("ip -n " + peer + " addr add 10.201.0.2/24 dev " + b_);
+    }
     for (const std::string& c : steps) {
       const CmdResult r = sh(c);
       if (r.code != 0) {
-        sh("ip netns delete " + ns);
+        remove();
         throw std::runtime_error("cannot set up the test namespace: `" + c + "` failed: " + r.output);
       }
     }
   }
-  ~VethNamespace() { sh("ip netns delete " + quote(ns_)); }
+  ~VethNamespace() { remove(); }
   VethNamespace(const VethNamespace&) = delete;
   VethNamespace& operator=(const VethNamespace&) = delete;
 
@@ -80,12 +92,16 @@ class VethNamespace {
   const std::string& capture_end() const { return a_; }  ///< netscope listens here
   const std::string& send_end() const { return b_; }     ///< tcpreplay sends here
 
-  /// `command` run inside the namespace.
-  std::string exec(const std::string& command) const { return "ip netns exec " + quote(ns_) + " " + command; }
+  /// `command` run inside the namespace of the send end (the only one unless split).
+  std::string exec(const std::string& command) const { return "ip netns exec " + quote(peer_ns_) + " " + command; }
+  /// `command` run inside the namespace of the capture end.
+  std::string exec_capture(const std::string& command) const {
+    return "ip netns exec " + quote(ns_) + " " + command;
+  }
 
   /// The kernel's own counters for one end (`ip -s link`).
   std::string link_stats(const std::string& ifname) const {
-    return sh("ip -n " + quote(ns_) + " -s link show " + ifname).output;
+    return sh("ip -n " + quote(ifname == a_ ? ns_ : peer_ns_) + " -s link show " + ifname).output;
   }
 
  private:
@@ -101,7 +117,12 @@ class VethNamespace {
     }
   }
 
-  std::string ns_, a_, b_;
+  void remove() const {
+    sh("ip netns delete " + quote(ns_));
+    if (peer_ns_ != ns_) sh("ip netns delete " + quote(peer_ns_));
+  }
+
+  std::string ns_, peer_ns_, a_, b_;
 };
 
 /// A child process running in the background, output to files; killed (SIGKILL) and
@@ -317,6 +338,155 @@ TEST(Live, AfPacketTwoQueuesOneWorker) {
 TEST(Live, AfXdp) {
   // Copy mode: veth has no zero-copy support. If AF_XDP cannot start here, this fails.
   run_live({"--vdev=net_af_xdp0,iface={IF}", {"-l", "0-1"}, {}, "net_af_xdp"});
+}
+
+/// Frames of `pcap` that NetScope's XDP pre-filter sends to NetScope with the default
+/// classes, counted by tcpdump: MACsec, ESP, AH, UDP port 4500, untagged or behind one or
+/// two VLAN tags (three disjoint expressions: `vlan` moves libpcap's offsets).
+std::uint64_t tcpdump_wanted(const std::string& pcap) {
+  const std::string e = "(ether proto 0x88e5 or esp or ah or udp port 4500)";
+  std::uint64_t n = 0;
+  for (const std::string& expr : {e, "vlan and " + e, "vlan and vlan and " + e}) {
+    // --count prints "N packets" on stdout (the rest of tcpdump's talk goes to stderr).
+    const CmdResult r = sh("tcpdump --count -nn -r " + quote(pcap) + " " + quote(expr) + " 2>/dev/null");
+    std::smatch m;
+    if (r.code != 0 || !std::regex_search(r.output, m, std::regex(R"((\d+) packets)"))) {
+      throw std::runtime_error("tcpdump failed: " + r.output);
+    }
+    n += std::stoull(m[1].str());
+  }
+  return n;
+}
+
+/// A sample of netscope's /metrics (label text as printed, e.g. `port="0",action="passed"`),
+/// or nullopt when absent.
+std::optional<std::uint64_t> metric(const std::string& page, const std::string& name, const std::string& labels) {
+  const std::string key = name + "{" + labels + "} ";
+  const auto at = page.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  return std::stoull(page.substr(at + key.size()));
+}
+
+TEST(Live, AfXdpPrefilterKernelKeepsTheRest) {
+  // NetScope's own XDP program on the capture end: MACsec/ESP/AH/NAT-T frames go to the
+  // AF_XDP socket, everything else to the kernel, which must still answer ping there.
+  const Demo& d = demo();
+  const std::uint64_t wanted = tcpdump_wanted(d.pcap);
+  std::uint64_t sa_packets = 0;
+  for (const json& sa : d.truth["sas"]) sa_packets += sa["packets"].get<std::uint64_t>();
+  ASSERT_EQ(wanted, sa_packets) << "the demo's SA frames should be exactly its MACsec/ESP/AH/NAT-T frames";
+  ASSERT_LT(wanted, kDemoPackets) << "the demo needs frames the pre-filter leaves to the kernel";
+
+  VethNamespace veth(true);
+  const std::string dir = temp_dir();
+  const std::string report = dir + "/report.json";
+  std::string command = "exec " + quote(binary("NETSCOPE_BIN"));
+  for (const std::string& a :
+       {std::string("--no-huge"), std::string("--no-pci"), std::string("-m"), std::string("512"),
+        std::string("--file-prefix"), unique_prefix(), std::string("--log-level"), std::string("lib.eal:error"),
+        "--vdev=net_af_xdp0,iface=" + veth.capture_end(), std::string("-l"), std::string("0-1"), std::string("--"),
+        std::string("--live"), std::string("--xdp-prefilter"), std::string("macsec,esp,ah,nat-t"),
+        std::string("--report-json"), report, std::string("--no-report"), std::string("--rx-ring"),
+        std::string("4096"), std::string("--api-listen"), std::string("127.0.0.1:0")}) {
+    command += ' ';
+    command += quote(a);
+  }
+  Background netscope({"/usr/sbin/ip", "netns", "exec", veth.ns(), "/bin/sh", "-c",
+                       "mount -t bpf bpf /sys/fs/bpf 2>/dev/null; " + command},
+                      dir + "/netscope.out", dir + "/netscope.err");
+  const bool started = netscope.wait_for(
+      [](const std::string& err) {
+        return err.find("netscope: port 0 ") != std::string::npos && err.find("API on http://") != std::string::npos;
+      },
+      kStartTimeout);
+  ASSERT_TRUE(started) << "netscope with the XDP pre-filter did not start" << diag("netscope stderr", netscope.err())
+                       << diag("command", command);
+  std::smatch m;
+  const std::string err = netscope.err();
+  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(API on (http://[0-9.:]+)/)"))) << err;
+  const std::string metrics_url = m[1].str() + "/metrics";
+  EXPECT_NE(err.find("XDP pre-filter (program "), std::string::npos) << err;
+  const std::string link = sh("ip -n " + quote(veth.ns()) + " link show " + veth.capture_end()).output;
+  EXPECT_NE(link.find("prog/xdp"), std::string::npos) << "no XDP program on the capture end" << diag("ip link", link);
+
+  // The kernel behind the pre-filter: ARP and ICMP are not wanted, so they reach it.
+  const CmdResult ping = sh(veth.exec(std::string("ping -c 3 -i 0.2 -W 2 ") + VethNamespace::kCaptureAddress), 20s);
+  EXPECT_EQ(ping.code, 0) << "the kernel did not answer ping with the pre-filter loaded" << diag("ping", ping.output);
+  EXPECT_NE(ping.output.find("3 received"), std::string::npos) << diag("ping", ping.output);
+
+  const CmdResult replay = sh(veth.exec("tcpreplay -i " + veth.send_end() + " --pps 10000 " + quote(d.pcap)),
+                              kReplayTimeout);
+  ASSERT_EQ(replay.code, 0) << diag("tcpreplay", replay.output);
+  ASSERT_TRUE(std::regex_search(replay.output, m, std::regex(R"(Successful packets:\s+(\d+))")))
+      << diag("tcpreplay", replay.output);
+  ASSERT_EQ(std::stoull(m[1].str()), kDemoPackets) << diag("tcpreplay", replay.output);
+  netscope.wait_for([&](const std::string& e) { return progress_packets(e) >= wanted; }, kDrainTimeout);
+
+  // The program's own counters, through /metrics (snapshots are published once a second).
+  std::string page;
+  std::optional<std::uint64_t> redirected, passed, no_socket, rx;
+  const auto until = std::chrono::steady_clock::now() + 15s;
+  while (std::chrono::steady_clock::now() < until) {
+    page = sh(veth.exec_capture("curl -sS --max-time 5 " + quote(metrics_url))).output;
+    redirected = metric(page, "netscope_port_xdp_packets_total", R"(port="0",action="redirected")");
+    passed = metric(page, "netscope_port_xdp_packets_total", R"(port="0",action="passed")");
+    no_socket = metric(page, "netscope_port_xdp_packets_total", R"(port="0",action="no_socket")");
+    rx = metric(page, "netscope_port_rx_packets_total", R"(port="0")");
+    if (redirected && *redirected >= wanted && rx && *rx >= wanted) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(redirected && passed && no_socket) << diag("/metrics", page);
+  EXPECT_EQ(*redirected, wanted) << diag("/metrics", page);
+  // The demo's other frames, the ping (3 requests, ARP) and the kernel's own chatter.
+  EXPECT_GE(*passed, kDemoPackets - wanted + 3) << diag("/metrics", page);
+  EXPECT_EQ(*no_socket, 0u) << diag("/metrics", page);
+  EXPECT_EQ(rx.value_or(0), wanted) << diag("/metrics", page);
+  EXPECT_EQ(metric(page, "netscope_port_filter_packets_total", R"(port="0",result="passed")"), wanted)
+      << diag("/metrics", page);
+
+  const int code = netscope.stop(SIGINT, kStopTimeout);
+  ASSERT_EQ(code, 0) << diag("netscope stderr", netscope.err());
+  const json rep = json::parse(slurp(report));
+  const std::string context = diag("netscope stderr", netscope.err()) + diag("ports", rep["ports"].dump(1));
+  // Exactly the wanted frames: nothing the kernel says on the link is MACsec/ESP/AH/NAT-T.
+  EXPECT_EQ(rep["totals"]["packets"].get<std::uint64_t>(), wanted) << context;
+  ASSERT_TRUE(rep["ports"][0].contains("xdp_prefilter")) << context;
+  EXPECT_EQ(rep["ports"][0]["xdp_prefilter"]["redirected"].get<std::uint64_t>(), wanted) << context;
+  for (const json& want : d.truth["sas"]) {
+    json key = json::object();
+    for (const std::string& k : {"protocol", "sci", "an", "spi", "dst", "udp_encap"}) {
+      if (want.contains(k)) key[k] = want[k];
+    }
+    const json got = find_sa(rep, key);
+    ASSERT_FALSE(got.is_null()) << "SA " << key.dump() << " missing" << context;
+    EXPECT_EQ(got["packets"], want["packets"]) << "SA " << key.dump();
+    EXPECT_EQ(got["lost"], want["lost"]) << "SA " << key.dump();
+  }
+  // The PMD detaches the program when the port closes: the interface is the kernel's again.
+  const std::string after = sh("ip -n " + quote(veth.ns()) + " link show " + veth.capture_end()).output;
+  EXPECT_EQ(after.find("prog/xdp"), std::string::npos) << diag("ip link after exit", after);
+}
+
+TEST(Live, XdpPrefilterRefusesAnOccupiedInterface) {
+  // One XDP program per interface: a program already there is a clear start-up error.
+  VethNamespace veth;
+  const std::string obj = std::string(std::getenv("NETSCOPE_XDP_OBJECT") ? std::getenv("NETSCOPE_XDP_OBJECT") : "");
+  ASSERT_FALSE(obj.empty()) << "NETSCOPE_XDP_OBJECT not set by meson";
+  const CmdResult load = sh("ip -n " + quote(veth.ns()) + " link set dev " + veth.capture_end() + " xdp obj " +
+                            quote(obj) + " sec xdp");
+  ASSERT_EQ(load.code, 0) << diag("ip link set xdp", load.output);
+  const std::string dir = temp_dir();
+  std::string command = "exec " + quote(binary("NETSCOPE_BIN"));
+  for (const std::string& a : {std::string("--no-huge"), std::string("--no-pci"), std::string("-m"),
+                               std::string("256"), std::string("--file-prefix"), unique_prefix(),
+                               "--vdev=net_af_xdp0,iface=" + veth.capture_end(), std::string("--"),
+                               std::string("--live"), std::string("--xdp-prefilter"), std::string("esp")}) {
+    command += ' ';
+    command += quote(a);
+  }
+  const CmdResult r = sh("ip netns exec " + quote(veth.ns()) + " /bin/sh -c " + quote(command), 30s);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("already runs an XDP program"), std::string::npos) << r.output;
 }
 
 }  // namespace

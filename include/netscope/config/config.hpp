@@ -88,3 +88,11 @@ void validate(const Config& c);
 engine::ExtendedSelector parse_extended_selector(const std::string& text);
 
 }  // namespace netscope::config
+  /// XDP pre-filter on net_af_xdp ports: what goes to NetScope ("macsec", "esp", "ah",
+  /// "nat-t", "all"); the rest stays with the kernel. Empty: no pre-filter.
+  std::vector<std::string> xdp_prefilter;
+  std::string xdp_object;                               ///< BPF object to load; empty: the built one
+/// Splits "macsec,esp" into its words and checks each is an XDP pre-filter class
+/// (macsec, esp, ah, nat-t, all); throws ConfigError naming `where`.
+std::vector<std::string> parse_xdp_prefilter(const std::string& text, const std::string& where);
+

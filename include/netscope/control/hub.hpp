@@ -25,6 +25,13 @@ struct PortStats {
   bool link_up = false;
   std::uint64_t rx_packets = 0, rx_bytes = 0, rx_missed = 0, rx_errors = 0, rx_nombuf = 0;
   std::uint64_t analyzed_packets = 0, analyzed_bytes = 0;
+  std::string filter;                ///< tcpdump expression of the port, empty for none
+  std::uint64_t filter_passed = 0;   ///< received packets the filter let through (all without one)
+  std::uint64_t filter_rejected = 0; ///< received packets the filter dropped
+  bool xdp_prefilter = false;        ///< NetScope's XDP program runs on the port's interface
+  std::uint64_t xdp_redirected = 0;  ///< frames the XDP program sent to NetScope's socket
+  std::uint64_t xdp_passed = 0;      ///< frames it left to the kernel (not wanted)
+  std::uint64_t xdp_no_socket = 0;   ///< wanted frames left to the kernel: no socket on that queue
 };
 
 struct LcoreStats {

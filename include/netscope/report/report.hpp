@@ -33,6 +33,7 @@ struct PortSummary {
   std::uint64_t filter_passed = 0;
   std::uint64_t filter_rejected = 0;
 };
+  nlohmann::json xdp;                 ///< XDP pre-filter (interface, classes, counters); null when none
 
 struct RunSummary {
   std::uint64_t start_unix_ns = 0;

@@ -22,6 +22,12 @@ std::vector<CaptureArg> find_capture_args(int argc, char** argv);
 /// else a one-line reason.
 std::string check_capture(const std::string& file);
 
+/// Before init_eal, for live capture: checks that every net_af_packet/net_af_xdp vdev names
+/// an existing interface and that the process has the privileges it needs, and, with
+/// cfg.xdp_prefilter, adds xdp_prog=<NetScope's XDP object> to the net_af_xdp vdevs that
+/// have none. Returns an empty string, or one line saying what is wrong.
+std::string prepare_live_capture(const config::Config& cfg, std::vector<std::string>& eal_args);
+
 /// Initializes the EAL. Returns the number of arguments consumed (like rte_eal_init), or
 /// -1 after printing one clear line.
 int init_eal(int argc, char** argv);
