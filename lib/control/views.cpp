@@ -47,7 +47,7 @@ json sa_json(const SaView& v) {
 json flow_json(const StoredFlow& sf) {
   const engine::FlowRecord& f = sf.rec;
   const std::uint64_t bytes = f.a_to_b.bytes + f.b_to_a.bytes;
-  return {{"id", sf.id},
+  json j = {{"id", sf.id},
           {"ip_version", f.key.ip_version},
           {"protocol", f.key.protocol},
           {"vlan", f.key.vlan},
@@ -115,6 +115,8 @@ json stats_json(const Published& p) {
   json counts = json::object();
   std::uint64_t events_total = 0;
   for (std::size_t i = 0; i < seq::kEventTypeCount; ++i) {
+  report::put_flow_analysis(j, f);
+  return j;
     counts[std::string(seq::to_string(static_cast<seq::EventType>(i)))] = s.events[i];
     events_total += s.events[i];
   }

@@ -141,7 +141,10 @@ Worker::Worker(const EngineConfig& cfg, RecordSink& sink)
       sas_(cfg.max_sas, cfg.tracker),
       flows_(cfg.max_flows),
       pkts_(std::make_unique<decode::DecodedPacket[]>(kBurstChunk)),
-      staged_(std::make_unique<Staged[]>(kBurstChunk)) {}
+      staged_(std::make_unique<Staged[]>(kBurstChunk)),
+      analyzer_(flows_.capacity(), cfg.analysis),
+      reasm_(std::make_unique<analysis::Reassembler>(cfg.analysis.reassembly_config)),
+      reasm_pkt_(std::make_unique<decode::DecodedPacket>()) {}
 
 bool Worker::extended_for(const seq::SaKey& key) const noexcept {
   for (const ExtendedSelector& s : cfg_.extended) {
@@ -166,7 +169,7 @@ void Worker::record(seq::EventType type, const seq::SaKey& key, std::uint64_t ex
   }
 }
 
-void Worker::emit_flow(const flow::FlowEntry& e, flow::EndReason reason) noexcept {
+void Worker::emit_flow(const flow::FlowEntry& e, flow::EndReason reason, std::uint32_t slot) noexcept {
   FlowRecord r;
   r.key = e.key;
   r.a_to_b = e.a_to_b;
@@ -177,6 +180,7 @@ void Worker::emit_flow(const flow::FlowEntry& e, flow::EndReason reason) noexcep
   r.tcp_flags = e.tcp_flags;
   r.reason = reason;
   r.initiator_is_a = e.initiator_is_a;
+  analyzer_.fill(slot, r.tcp, r.l7, r.icmp);
   if (!sink_.on_flow(r)) counters_->flow_records_dropped.add();
 }
 
@@ -214,7 +218,7 @@ void Worker::track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint
 }
 
 void Worker::track_flow(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
-                        std::uint64_t ts) noexcept {
+                        std::uint64_t ts, decode::Bytes frame) noexcept {
   const flow::FlowKey& key = s.flow_key;
   const bool forward = s.forward;
   const std::uint64_t h = s.flow_hash;
@@ -230,9 +234,11 @@ void Worker::track_flow(const decode::DecodedPacket& p, const Staged& s, std::ui
   }
   if (evicted) [[unlikely]] {
     counters_->flows_evicted.add();
-    emit_flow(victim, flow::EndReason::table_full);
+    emit_flow(victim, flow::EndReason::table_full, flows_.slot_of(*f));  // f took its slot
   }
+  const std::uint32_t slot = flows_.slot_of(*f);
   if (created) {
+    analyzer_.reset(slot);
     counters_->flows_created.add();
     f->first_seen_ns = ts;
     f->last_seen_ns = ts;
@@ -246,6 +252,33 @@ void Worker::track_flow(const decode::DecodedPacket& p, const Staged& s, std::ui
     f->tcp_flags |= p.tcp.flags;
     if ((p.tcp.flags & (decode::tcpflag::kFin | decode::tcpflag::kRst)) != 0) flows_.mark_closed(*f);
   }
+  if (analyzer_.on_packet(slot, frame, p, forward, f->initiator_is_a, ts, counters_->analysis)) {
+    flows_.mark_closed(*f);
+  }
+}
+
+void Worker::track_fragment(const FrameRef& f, const decode::DecodedPacket& p) noexcept {
+  analysis::ReassembledDatagram dg;
+  if (reasm_->add(f.bytes, p, f.timestamp_ns, dg) != analysis::FragmentVerdict::complete) return;
+  // The whole datagram is tracked as one packet of its flow (its length as reassembled).
+  decode::DecodedPacket& whole = *reasm_pkt_;
+  decode::decode_frame(dg.frame, whole);
+  Staged s;
+  if (!flow::flow_key_of(whole, s.flow_key, s.forward)) return;
+  s.flow_hash = flow::hash(s.flow_key);
+  s.has_flow = true;
+  track_flow(whole, s, static_cast<std::uint32_t>(dg.frame.size()), f.timestamp_ns, dg.frame);
+}
+
+void Worker::link_icmp_error(decode::Bytes frame, const decode::DecodedPacket& p) noexcept {
+  flow::FlowKey key;
+  if (!icmp_quoted_flow(frame, p, key)) return;
+  if (flow::FlowEntry* e = flows_.find(key, flow::hash(key))) {
+    analyzer_.on_icmp_error(flows_.slot_of(*e), p.icmp.type, p.icmp.code);
+    counters_->analysis.icmp_errors_linked.add();
+  } else {
+    counters_->analysis.icmp_errors_unlinked.add();
+  }
 }
 
 void Worker::stage(const FrameRef& f, decode::DecodedPacket& p, Staged& s) noexcept {
@@ -256,7 +289,9 @@ void Worker::stage(const FrameRef& f, decode::DecodedPacket& p, Staged& s) noexc
     s.sa_hash = seq::hash(s.sa_key);
     sas_.prefetch(s.sa_hash);
   }
-  s.has_flow = flow::flow_key_of(p, s.flow_key, s.forward);
+  // Fragments are tracked once reassembled (track_fragment), not one by one.
+  s.has_flow = !(cfg_.analysis.reassembly && p.has(decode::kLayerIpFragment)) &&
+               flow::flow_key_of(p, s.flow_key, s.forward);
   if (s.has_flow) {
     s.flow_hash = flow::hash(s.flow_key);
     flows_.prefetch(s.flow_hash);
@@ -283,7 +318,9 @@ void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const St
   c.class_packets[cls].add();
   c.class_bytes[cls].add(f.wire_len);
   if (s.has_sa) track_sa(p, s, f.wire_len, f.timestamp_ns, f.port, f.packet_index);
-  if (s.has_flow) track_flow(p, s, f.wire_len, f.timestamp_ns);
+  if (s.has_flow) track_flow(p, s, f.wire_len, f.timestamp_ns, f.bytes);
+  if (p.has(decode::kLayerIpFragment) && cfg_.analysis.reassembly) [[unlikely]] track_fragment(f, p);
+  if (p.has(decode::kLayerIcmp) || p.has(decode::kLayerIcmpv6)) [[unlikely]] link_icmp_error(f.bytes, p);
 }
 
 void Worker::process_burst(std::span<const FrameRef> frames) noexcept {
@@ -340,15 +377,16 @@ void Worker::maintain(std::uint64_t now) noexcept {
   }
   const std::uint32_t n = flows_.expire(now, cfg_.timeouts, cfg_.expiry_work,
                                         [this](const flow::FlowEntry& e) {
-                                          emit_flow(e, flow::EndReason::idle_timeout);
+                                          emit_flow(e, flow::EndReason::idle_timeout, flows_.slot_of(e));
                                         });
   if (n != 0) counters_->flows_expired.add(n);
+  reasm_->expire(now, 64);
   counters_->flows_active.set(flows_.size());
 }
 
 std::uint32_t Worker::flush(std::uint32_t max) noexcept {
   const std::uint32_t n =
-      flows_.drain([this](const flow::FlowEntry& e) { emit_flow(e, flow::EndReason::shutdown); }, max);
+      flows_.drain([this](const flow::FlowEntry& e) { emit_flow(e, flow::EndReason::shutdown, flows_.slot_of(e)); }, max);
   counters_->flows_active.set(flows_.size());
   return n;
 }

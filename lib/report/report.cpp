@@ -91,6 +91,88 @@ void put_sa_identity(json& j, const seq::SaKey& k) {
 }
 
 json build_json(const RunSummary& run) {
+/// JSON needs valid UTF-8: packet text is made printable ASCII.
+std::string wire_text(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      out.push_back(ch);
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+json tcp_direction_json(const engine::FlowTcpDirection& d) {
+  return {{"retransmissions", d.retransmissions}, {"fast_retransmissions", d.fast_retransmissions},
+          {"out_of_order", d.out_of_order},       {"duplicate_acks", d.duplicate_acks},
+          {"zero_windows", d.zero_windows},       {"lost_segments", d.lost_segments}};
+}
+
+}  // namespace
+
+void put_flow_analysis(json& j, const engine::FlowRecord& f) {
+  using namespace engine;
+  const FlowL7& l = f.l7;
+  const auto app = static_cast<l7::AppProtocol>(l.app < l7::kAppProtocolCount ? l.app : 0);
+  j["app"] = std::string(l7::to_string(app));
+  j["icmp_errors"] = f.icmp.errors;
+  if (f.icmp.errors != 0) j["icmp_last"] = {{"type", f.icmp.type}, {"code", f.icmp.code}};
+  const FlowTcp& t = f.tcp;
+  if ((t.flags & flow_tcp_flag::kSeen) != 0) {
+    json rtt = json::object();
+    rtt["samples"] = t.rtt_samples;
+    if (t.rtt_samples != 0) {
+      rtt["min_ns"] = t.rtt_min_ns;
+      rtt["avg_ns"] = t.rtt_sum_ns / t.rtt_samples;
+      rtt["max_ns"] = t.rtt_max_ns;
+    }
+    j["tcp"] = {
+        {"state", std::string(analysis::to_string(static_cast<analysis::TcpConnState>(t.state)))},
+        {"history", wire_text(t.history_view())},
+        {"handshake_server_rtt_ns", (t.flags & flow_tcp_flag::kServerRtt) != 0 ? json(t.handshake_server_ns) : json()},
+        {"handshake_client_rtt_ns", (t.flags & flow_tcp_flag::kClientRtt) != 0 ? json(t.handshake_client_ns) : json()},
+        {"data_rtt", rtt},
+        {"partial", (t.flags & flow_tcp_flag::kPartial) != 0},
+        {"flipped", (t.flags & flow_tcp_flag::kFlipped) != 0},
+        {"timestamps", (t.flags & flow_tcp_flag::kTimestamps) != 0},
+        {"a_to_b", tcp_direction_json(t.dir[0])},
+        {"b_to_a", tcp_direction_json(t.dir[1])}};
+  }
+  if ((l.flags & (flow_l7_flag::kHttpRequest | flow_l7_flag::kHttpResponse)) != 0 || l.http_requests != 0) {
+    json h = {{"requests", l.http_requests}, {"responses", l.http_responses}};
+    if ((l.flags & flow_l7_flag::kHttpRequest) != 0) {
+      h["method"] = std::string(l7::to_string(static_cast<l7::HttpMethod>(l.http_method)));
+      h["host"] = wire_text(l.name_view());
+      h["uri"] = wire_text(l.uri_view());
+    }
+    if ((l.flags & flow_l7_flag::kHttpResponse) != 0) h["status"] = l.http_status;
+    if ((l.flags & flow_l7_flag::kContentLength) != 0) h["content_length"] = l.http_content_length;
+    j["http"] = h;
+  }
+  if ((l.flags & flow_l7_flag::kDnsQuery) != 0) {
+    json d = {{"qname", wire_text(l.name_view())}, {"qtype", l.dns_qtype}, {"queries", l.dns_queries}};
+    if ((l.flags & flow_l7_flag::kDnsResponse) != 0) {
+      d["rcode"] = l.dns_rcode;
+      d["answers"] = l.dns_answers;
+    }
+    if ((l.flags & flow_l7_flag::kDnsTime) != 0) d["response_time_ns"] = l.dns_response_ns;
+    j["dns"] = d;
+  }
+  if (app == l7::AppProtocol::tls && l.name_len != 0) j["tls"] = {{"sni", wire_text(l.name_view())}};
+  if (app == l7::AppProtocol::ssh && l.name_len != 0) j["ssh"] = {{"software", wire_text(l.name_view())}};
+  if ((l.flags & flow_l7_flag::kParseError) != 0) j["l7_parse_error"] = true;
+  if ((l.flags & flow_l7_flag::kGap) != 0) j["l7_gap"] = true;
+}
+
   const config::Config& cfg = *run.config;
   json doc;
   doc["version"] = kReportVersion;
@@ -223,6 +305,10 @@ json build_json(const RunSummary& run) {
     }
     m.last_seen_ns = std::max(m.last_seen_ns, r.last_seen_ns);
     m.a_to_b.packets += r.a_to_b.packets;
+      // Analysis fields describe one connection: the earliest record's are kept.
+      m.icmp = r.icmp;
+      m.tcp = r.tcp;
+      m.l7 = r.l7;
     m.a_to_b.bytes += r.a_to_b.bytes;
     m.b_to_a.packets += r.b_to_a.packets;
     m.b_to_a.bytes += r.b_to_a.bytes;
@@ -259,6 +345,7 @@ json build_json(const RunSummary& run) {
                       {"last_seen", f.last_seen_ns}});
   }
   doc["flows"] = jflows;
+    put_flow_analysis(jflows.back(), f);
   doc["flows_total"] = flows.size();
   doc["flows_left_out"] = flows.size() - flow_limit;
 

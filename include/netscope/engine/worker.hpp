@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "netscope/decode/packet.hpp"
+#include "netscope/engine/flow_analysis.hpp"
 #include "netscope/flow/flow_table.hpp"
 #include "netscope/seq/sa_table.hpp"
 #include "netscope/seq/tracker.hpp"
@@ -65,6 +66,7 @@ struct EngineConfig {
   std::uint16_t worker_index = 0;     ///< this worker's shard number
   std::uint16_t worker_count = 1;     ///< shards in total (for wrong_lcore)
   std::uint16_t lcore = 0;            ///< for flow records
+  FlowAnalysisConfig analysis;        ///< per-flow TCP/L7 analysis and fragment reassembly
 };
 
 /// One anomaly, as recorded on the data plane.
@@ -90,7 +92,11 @@ struct FlowRecord {
   std::uint8_t tcp_flags = 0;
   flow::EndReason reason = flow::EndReason::shutdown;
   bool initiator_is_a = true;
+  FlowIcmp icmp;  ///< ICMP errors that quoted this flow
+  FlowTcp tcp;    ///< TCP measures (tcp.flags kSeen set when the flow is TCP)
+  FlowL7 l7;      ///< application protocol and its fields
 };
+static_assert(sizeof(FlowRecord) == 360, "flow records cross rings by value: keep them compact");
 
 /// The live state of one SA, published by its worker a few SAs per burst so that the
 /// control side sees every SA without reading the worker's table.
@@ -182,6 +188,7 @@ struct alignas(64) WorkerCounters {
   util::Counter flows_active;
   util::Counter flow_records_dropped;  ///< the sink refused them
   util::Counter wrong_lcore;      ///< packets whose SA/flow another worker owns
+  FlowAnalysisCounters analysis;  ///< per-flow TCP/L7 analysis
   std::array<PortCounters, kMaxPorts> ports;
 };
 
@@ -225,6 +232,8 @@ class Worker {
   [[nodiscard]] const WorkerCounters& counters() const noexcept { return *counters_; }
   [[nodiscard]] const seq::SaTable& sas() const noexcept { return sas_; }
   [[nodiscard]] const flow::FlowTable& flows() const noexcept { return flows_; }
+  /// Fragment reassembly counters (readable from any thread).
+  [[nodiscard]] const analysis::ReassemblyCounters& reassembly() const noexcept { return reasm_->counters(); }
   [[nodiscard]] const EngineConfig& config() const noexcept { return cfg_; }
   /// Highest packet timestamp seen (replay clock).
   [[nodiscard]] std::uint64_t clock() const noexcept { return clock_; }
@@ -247,11 +256,15 @@ class Worker {
   void track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
                 std::uint64_t ts, std::uint16_t port, std::uint64_t index) noexcept;
   void track_flow(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
-                  std::uint64_t ts) noexcept;
+                  std::uint64_t ts, decode::Bytes frame) noexcept;
+  /// Fragments: reassembles, then tracks the whole datagram's flow.
+  void track_fragment(const FrameRef& f, const decode::DecodedPacket& p) noexcept;
+  /// ICMP errors: counts them on the flow of the packet they quote.
+  void link_icmp_error(decode::Bytes frame, const decode::DecodedPacket& p) noexcept;
   void record(seq::EventType type, const seq::SaKey& key, std::uint64_t expected,
               std::uint64_t got, std::uint64_t count, std::uint64_t ts, std::uint16_t port,
               std::uint64_t index) noexcept;
-  void emit_flow(const flow::FlowEntry& e, flow::EndReason reason) noexcept;
+  void emit_flow(const flow::FlowEntry& e, flow::EndReason reason, std::uint32_t slot) noexcept;
   [[nodiscard]] bool extended_for(const seq::SaKey& key) const noexcept;
 
   EngineConfig cfg_;
@@ -263,6 +276,9 @@ class Worker {
   std::unique_ptr<Staged[]> staged_;                ///< kBurstChunk staged keys
   std::uint64_t clock_ = 0;
   std::uint32_t sa_cursor_ = 0;  ///< next SA table slot to publish
+  FlowAnalyzer analyzer_;        ///< per-flow TCP/L7 state, parallel to flows_
+  std::unique_ptr<analysis::Reassembler> reasm_;
+  std::unique_ptr<decode::DecodedPacket> reasm_pkt_;  ///< a reassembled datagram, decoded
 };
 
 /// The summary of one SA entry (lost includes its open holes).

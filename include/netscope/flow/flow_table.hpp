@@ -162,6 +162,11 @@ class FlowTable {
     }
   }
 
+  /// Slot of `e` in [0, capacity()): stable while the flow is in the table, so callers can
+  /// keep per-flow state in an array parallel to the table. A slot is reused only through
+  /// find_or_insert (created == true), and an insertion that evicts reuses the victim's slot.
+  [[nodiscard]] std::uint32_t slot_of(const FlowEntry& e) const noexcept { return index_of(e); }
+
   [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
   [[nodiscard]] std::uint32_t capacity() const noexcept { return capacity_; }
   /// Bytes of memory held, for the memory budget (entries plus index).

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -57,6 +58,14 @@ struct RunSummary {
 void put_sa_identity(nlohmann::json& j, const seq::SaKey& k);
 
 /// Builds the versioned JSON report.
+/// Writes a flow record's analysis fields ("app", "icmp_errors", and "tcp", "http", "dns",
+/// "tls", "ssh" when they apply), the shape the report, the flow export and the APIs share.
+/// Text taken from packets is made printable ASCII (other bytes as \xNN).
+void put_flow_analysis(nlohmann::json& j, const engine::FlowRecord& f);
+
+/// Packet text (HTTP host, DNS name, ...) as printable ASCII, other bytes as \xNN.
+std::string wire_text(std::string_view s);
+
 nlohmann::json build_json(const RunSummary& run);
 
 /// Writes the human-readable report.
