@@ -247,6 +247,24 @@ Config load_yaml_file(const std::string& path, Config base) {
   }
 }
 
+std::vector<std::string> parse_xdp_prefilter(const std::string& text, const std::string& where) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::string word = text.substr(start, comma - start);
+    while (!word.empty() && word.front() == ' ') word.erase(word.begin());
+    while (!word.empty() && word.back() == ' ') word.pop_back();
+    if (word == "natt" || word == "udp4500") word = "nat-t";
+    if (word != "macsec" && word != "esp" && word != "ah" && word != "nat-t" && word != "all") {
+      throw ConfigError(where + ": '" + word + "' is not one of macsec, esp, ah, nat-t, all");
+    }
+    if (std::find(out.begin(), out.end(), word) == out.end()) out.push_back(word);
+    start = comma + 1;
+  }
+  return out;
+}
+
 void validate(const Config& c) {
   const auto& t = c.engine.tracker;
   if (t.window < seq::kMinWindow || t.window > seq::kMaxWindow)
@@ -293,21 +311,3 @@ void validate(const Config& c) {
 }
 
 }  // namespace netscope::config
-std::vector<std::string> parse_xdp_prefilter(const std::string& text, const std::string& where) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    std::string word = text.substr(start, comma - start);
-    while (!word.empty() && word.front() == ' ') word.erase(word.begin());
-    while (!word.empty() && word.back() == ' ') word.pop_back();
-    if (word == "natt" || word == "udp4500") word = "nat-t";
-    if (word != "macsec" && word != "esp" && word != "ah" && word != "nat-t" && word != "all") {
-      throw ConfigError(where + ": '" + word + "' is not one of macsec, esp, ah, nat-t, all");
-    }
-    if (std::find(out.begin(), out.end(), word) == out.end()) out.push_back(word);
-    start = comma + 1;
-  }
-  return out;
-}
-

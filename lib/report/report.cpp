@@ -237,6 +237,7 @@ void put_flow_analysis(json& j, const engine::FlowRecord& f) {
       jp["filter_passed"] = p.filter_passed;
       jp["filter_rejected"] = p.filter_rejected;
     }
+    if (!p.xdp.is_null()) jp["xdp_prefilter"] = p.xdp;
     if (p.replay) {
       jp["source"] = p.source;
       jp["capture_packets"] = p.expected_packets;
@@ -325,7 +326,6 @@ void put_flow_analysis(json& j, const engine::FlowRecord& f) {
     return std::memcmp(&a->key, &b->key, sizeof a->key) < 0;
   };
   const std::size_t flow_limit = std::min<std::size_t>(flows.size(), cfg.max_report_flows);
-    if (!p.xdp.is_null()) jp["xdp_prefilter"] = p.xdp;
   std::partial_sort(flows.begin(), flows.begin() + static_cast<std::ptrdiff_t>(flow_limit), flows.end(), order);
   json jflows = json::array();
   for (std::size_t i = 0; i < flow_limit; ++i) {

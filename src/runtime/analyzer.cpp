@@ -36,11 +36,11 @@
 #include "netscope/report/report.hpp"
 #include "netscope/runtime/runtime.hpp"
 #include "ports.hpp"
+#include "xdp.hpp"
 
 namespace netscope::runtime {
 
 namespace {
-#include "xdp.hpp"
 
 std::atomic<bool> g_stop_requested{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
@@ -369,6 +369,16 @@ struct Control {
   control::Hub* hub = nullptr;
   TxEngine* tx = nullptr;
   const std::vector<std::pair<std::uint16_t, std::unique_ptr<PortFilter>>>* filters = nullptr;
+  std::unordered_map<std::uint16_t, std::string> filter_text;  ///< per port, for the APIs
+  /// NetScope's XDP pre-filter per net_af_xdp port that runs it.
+  std::vector<std::pair<std::uint16_t, std::unique_ptr<XdpPrefilter>>> xdp;
+
+  const XdpPrefilter* xdp_of(std::uint16_t port) const {
+    for (const auto& [p, x] : xdp) {
+      if (p == port) return x.get();
+    }
+    return nullptr;
+  }
 
   std::uint64_t filtered(std::uint16_t port) const {
     std::uint64_t n = 0;
@@ -387,16 +397,6 @@ struct Control {
   std::uint64_t start_tsc = rte_rdtsc();
   std::uint64_t hz = rte_get_tsc_hz();
   std::uint64_t last_progress_tsc = rte_rdtsc();
-  std::unordered_map<std::uint16_t, std::string> filter_text;  ///< per port, for the APIs
-  /// NetScope's XDP pre-filter per net_af_xdp port that runs it.
-  std::vector<std::pair<std::uint16_t, std::unique_ptr<XdpPrefilter>>> xdp;
-
-  const XdpPrefilter* xdp_of(std::uint16_t port) const {
-    for (const auto& [p, x] : xdp) {
-      if (p == port) return x.get();
-    }
-    return nullptr;
-  }
   std::uint64_t last_packets = 0;
   std::uint64_t last_events = 0;
   std::string stop_reason;
@@ -559,6 +559,8 @@ struct Control {
       ps.driver = p.driver;
       rte_eth_link link{};
       ps.link_up = rte_eth_link_get_nowait(p.id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+      // Filtered before received: every filtered packet was counted in ipackets already.
+      const std::uint64_t rejected = filtered(p.id);
       rte_eth_stats st{};
       if (rte_eth_stats_get(p.id, &st) == 0) {
         ps.rx_packets = st.ipackets;
@@ -566,6 +568,16 @@ struct Control {
         ps.rx_missed = st.imissed;
         ps.rx_errors = st.ierrors;
         ps.rx_nombuf = st.rx_nombuf;
+      }
+      if (const auto it = filter_text.find(p.id); it != filter_text.end()) ps.filter = it->second;
+      ps.filter_rejected = rejected;
+      ps.filter_passed = ps.rx_packets > rejected ? ps.rx_packets - rejected : 0;
+      if (const XdpPrefilter* x = xdp_of(p.id)) {
+        const XdpCounters c = x->counters();
+        ps.xdp_prefilter = true;
+        ps.xdp_redirected = c.redirected;
+        ps.xdp_passed = c.passed;
+        ps.xdp_no_socket = c.no_socket;
       }
       if (p.id < engine::kMaxPorts) {
         for (const auto& w : workers) {
@@ -604,8 +616,6 @@ struct Control {
     }
     const std::uint64_t now = rte_rdtsc();
     if (now - last_snapshot_tsc >= hz) {
-      // Filtered before received: every filtered packet was counted in ipackets already.
-      const std::uint64_t rejected = filtered(p.id);
       last_snapshot_tsc = now;
       hub->publish(snapshot());
     }
@@ -614,16 +624,6 @@ struct Control {
   /// One control step. Returns true when the run should stop.
   bool tick() {
     drain();
-      if (const auto it = filter_text.find(p.id); it != filter_text.end()) ps.filter = it->second;
-      ps.filter_rejected = rejected;
-      ps.filter_passed = ps.rx_packets > rejected ? ps.rx_packets - rejected : 0;
-      if (const XdpPrefilter* x = xdp_of(p.id)) {
-        const XdpCounters c = x->counters();
-        ps.xdp_prefilter = true;
-        ps.xdp_redirected = c.redirected;
-        ps.xdp_passed = c.passed;
-        ps.xdp_no_socket = c.no_socket;
-      }
     serve();
     if (g_stop_requested.load(std::memory_order_relaxed)) {
       stop_reason = "signal";
@@ -849,6 +849,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   const unsigned mbufs = std::max<unsigned>(
       cfg.mbufs, total_queues * (cfg.rx_ring + cfg.burst) + ring_mbufs +
                      static_cast<unsigned>(workers.size() + rxs.size()) * 512 + 1024);
+  std::vector<std::pair<std::uint16_t, std::unique_ptr<XdpPrefilter>>> xdp;
   rte_mempool* pool = rte_pktmbuf_pool_create("netscope_rx", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                               static_cast<int>(rte_socket_id()));
   if (pool == nullptr) {
@@ -859,6 +860,18 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   try {
     for (const PortState& p : ports) {
       start_port(p, cfg, pool, generating && p.id == cfg.tx.port ? static_cast<std::uint16_t>(cfg.tx.lcores) : 1);
+    }
+    for (const PortState& p : ports) {
+      if (auto x = XdpPrefilter::open(p.id, xdp_class_mask(cfg.xdp_prefilter))) {
+        if (!quiet) {
+          std::fprintf(stderr, "netscope: port %u: XDP pre-filter (program %u) on %s\n", p.id, x->program_id(),
+                       x->interface().c_str());
+        }
+        xdp.emplace_back(p.id, std::move(x));
+      } else if (!cfg.xdp_prefilter.empty() && p.driver == "net_af_xdp") {
+        throw std::runtime_error("port " + p.name + ": --xdp-prefilter is set, but the port's xdp_prog= is " +
+                                 "not NetScope's program (no ns_xdp_cfg map)");
+      }
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "netscope: %s\n", e.what());
@@ -927,7 +940,6 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       for (const auto& w : workers) {
         std::fprintf(stderr, "netscope: %-6u %-4d %-10s %s\n", w->lcore,
                      rte_lcore_to_cpu_id(static_cast<int>(w->lcore)), pipeline ? "worker" : "rx+worker",
-  std::vector<std::pair<std::uint16_t, std::unique_ptr<XdpPrefilter>>> xdp;
                      pipeline ? "(rings)" : queues_text(w->queues).c_str());
       }
     }
@@ -939,18 +951,6 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
 
   std::unique_ptr<control::Hub> hub;
   if (!cfg.api.listen.empty() || !cfg.database.path.empty()) {
-    for (const PortState& p : ports) {
-      if (auto x = XdpPrefilter::open(p.id, xdp_class_mask(cfg.xdp_prefilter))) {
-        if (!quiet) {
-          std::fprintf(stderr, "netscope: port %u: XDP pre-filter (program %u) on %s\n", p.id, x->program_id(),
-                       x->interface().c_str());
-        }
-        xdp.emplace_back(p.id, std::move(x));
-      } else if (!cfg.xdp_prefilter.empty() && p.driver == "net_af_xdp") {
-        throw std::runtime_error("port " + p.name + ": --xdp-prefilter is set, but the port's xdp_prog= is " +
-                                 "not NetScope's program (no ns_xdp_cfg map)");
-      }
-    }
     control::HubConfig hc;
     hc.api_listen = cfg.api.listen;
     hc.db_path = cfg.database.path;
@@ -985,6 +985,8 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   control.hub = hub.get();
   control.tx = tx.get();
   control.filters = &filters;
+  for (const PortState& p : ports) control.filter_text[p.id] = filter_for(p);
+  control.xdp = std::move(xdp);
   control.mode = single ? "single" : mode;
   control.pool = pool;
   if (!single) {
@@ -1084,6 +1086,16 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     s.filter = filter_for(p);
     s.filter_passed = s.rx_packets - control.filtered(p.id);
     s.filter_rejected = control.filtered(p.id);
+    if (const XdpPrefilter* x = control.xdp_of(p.id)) {
+      const XdpCounters c = x->counters();
+      s.xdp = {{"interface", x->interface()},
+               {"program_id", x->program_id()},
+               {"classes", cfg.xdp_prefilter.empty() ? std::vector<std::string>{"macsec", "esp", "ah", "nat-t"}
+                                                      : cfg.xdp_prefilter},
+               {"redirected", c.redirected},
+               {"passed", c.passed},
+               {"no_socket", c.no_socket}};
+    }
     run.ports.push_back(s);
   }
 
@@ -1119,8 +1131,6 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     }
   }
   if (cfg.report_text) report::write_text(run, stdout);
-  for (const PortState& p : ports) control.filter_text[p.id] = filter_for(p);
-  control.xdp = std::move(xdp);
 
   for (const PortState& p : ports) {
     rte_eth_dev_stop(p.id);
@@ -1136,13 +1146,3 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
 }
 
 }  // namespace netscope::runtime
-    if (const XdpPrefilter* x = control.xdp_of(p.id)) {
-      const XdpCounters c = x->counters();
-      s.xdp = {{"interface", x->interface()},
-               {"program_id", x->program_id()},
-               {"classes", cfg.xdp_prefilter.empty() ? std::vector<std::string>{"macsec", "esp", "ah", "nat-t"}
-                                                      : cfg.xdp_prefilter},
-               {"redirected", c.redirected},
-               {"passed", c.passed},
-               {"no_socket", c.no_socket}};
-    }

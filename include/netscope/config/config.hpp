@@ -73,6 +73,10 @@ struct Config {
   TxConfig tx;
   std::string filter;                                   ///< tcpdump expression for every port
   std::vector<std::pair<std::string, std::string>> port_filters;  ///< (port id or name, expression)
+  /// XDP pre-filter on net_af_xdp ports: what goes to NetScope ("macsec", "esp", "ah",
+  /// "nat-t", "all"); the rest stays with the kernel. Empty: no pre-filter.
+  std::vector<std::string> xdp_prefilter;
+  std::string xdp_object;                               ///< BPF object to load; empty: the built one
 };
 
 /// Loads a YAML file over `base`. Throws ConfigError naming the field (and file) on any
@@ -84,15 +88,11 @@ Config load_yaml_text(const std::string& text, Config base = {});
 /// Checks ranges after all overrides; throws ConfigError.
 void validate(const Config& c);
 
-/// Parses "macsec[:SCI-hex]", "esp[:SPI]" or "ah[:SPI]" into a selector; throws ConfigError.
-engine::ExtendedSelector parse_extended_selector(const std::string& text);
-
-}  // namespace netscope::config
-  /// XDP pre-filter on net_af_xdp ports: what goes to NetScope ("macsec", "esp", "ah",
-  /// "nat-t", "all"); the rest stays with the kernel. Empty: no pre-filter.
-  std::vector<std::string> xdp_prefilter;
-  std::string xdp_object;                               ///< BPF object to load; empty: the built one
 /// Splits "macsec,esp" into its words and checks each is an XDP pre-filter class
 /// (macsec, esp, ah, nat-t, all); throws ConfigError naming `where`.
 std::vector<std::string> parse_xdp_prefilter(const std::string& text, const std::string& where);
 
+/// Parses "macsec[:SCI-hex]", "esp[:SPI]" or "ah[:SPI]" into a selector; throws ConfigError.
+engine::ExtendedSelector parse_extended_selector(const std::string& text);
+
+}  // namespace netscope::config
