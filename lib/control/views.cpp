@@ -66,6 +66,8 @@ json flow_json(const StoredFlow& sf) {
           {"bits_per_second", bits_per_second(bytes, f.first_seen_ns, f.last_seen_ns)},
           {"end_reason", std::string(flow::to_string(f.reason))},
           {"lcore", f.lcore}};
+  report::put_flow_analysis(j, f);
+  return j;
 }
 
 json anomaly_json(const StoredEvent& se) {
@@ -115,8 +117,6 @@ json stats_json(const Published& p) {
   json counts = json::object();
   std::uint64_t events_total = 0;
   for (std::size_t i = 0; i < seq::kEventTypeCount; ++i) {
-  report::put_flow_analysis(j, f);
-  return j;
     counts[std::string(seq::to_string(static_cast<seq::EventType>(i)))] = s.events[i];
     events_total += s.events[i];
   }

@@ -90,7 +90,6 @@ void put_sa_identity(json& j, const seq::SaKey& k) {
   }
 }
 
-json build_json(const RunSummary& run) {
 /// JSON needs valid UTF-8: packet text is made printable ASCII.
 std::string wire_text(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -173,6 +172,7 @@ void put_flow_analysis(json& j, const engine::FlowRecord& f) {
   if ((l.flags & flow_l7_flag::kGap) != 0) j["l7_gap"] = true;
 }
 
+json build_json(const RunSummary& run) {
   const config::Config& cfg = *run.config;
   json doc;
   doc["version"] = kReportVersion;
@@ -303,13 +303,13 @@ void put_flow_analysis(json& j, const engine::FlowRecord& f) {
     if (r.first_seen_ns < m.first_seen_ns) {
       m.first_seen_ns = r.first_seen_ns;
       m.initiator_is_a = r.initiator_is_a;
-    }
-    m.last_seen_ns = std::max(m.last_seen_ns, r.last_seen_ns);
-    m.a_to_b.packets += r.a_to_b.packets;
       // Analysis fields describe one connection: the earliest record's are kept.
       m.icmp = r.icmp;
       m.tcp = r.tcp;
       m.l7 = r.l7;
+    }
+    m.last_seen_ns = std::max(m.last_seen_ns, r.last_seen_ns);
+    m.a_to_b.packets += r.a_to_b.packets;
     m.a_to_b.bytes += r.a_to_b.bytes;
     m.b_to_a.packets += r.b_to_a.packets;
     m.b_to_a.bytes += r.b_to_a.bytes;
@@ -343,9 +343,9 @@ void put_flow_analysis(json& j, const engine::FlowRecord& f) {
                       {"tcp_flags", f.tcp_flags},
                       {"first_seen", f.first_seen_ns},
                       {"last_seen", f.last_seen_ns}});
+    put_flow_analysis(jflows.back(), f);
   }
   doc["flows"] = jflows;
-    put_flow_analysis(jflows.back(), f);
   doc["flows_total"] = flows.size();
   doc["flows_left_out"] = flows.size() - flow_limit;
 

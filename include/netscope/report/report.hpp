@@ -33,8 +33,8 @@ struct PortSummary {
   std::string filter;                 ///< tcpdump expression, empty when none
   std::uint64_t filter_passed = 0;
   std::uint64_t filter_rejected = 0;
-};
   nlohmann::json xdp;                 ///< XDP pre-filter (interface, classes, counters); null when none
+};
 
 struct RunSummary {
   std::uint64_t start_unix_ns = 0;
@@ -57,7 +57,6 @@ struct RunSummary {
 /// shape every SA and anomaly object shares in the report and the APIs.
 void put_sa_identity(nlohmann::json& j, const seq::SaKey& k);
 
-/// Builds the versioned JSON report.
 /// Writes a flow record's analysis fields ("app", "icmp_errors", and "tcp", "http", "dns",
 /// "tls", "ssh" when they apply), the shape the report, the flow export and the APIs share.
 /// Text taken from packets is made printable ASCII (other bytes as \xNN).
@@ -66,6 +65,7 @@ void put_flow_analysis(nlohmann::json& j, const engine::FlowRecord& f);
 /// Packet text (HTTP host, DNS name, ...) as printable ASCII, other bytes as \xNN.
 std::string wire_text(std::string_view s);
 
+/// Builds the versioned JSON report.
 nlohmann::json build_json(const RunSummary& run);
 
 /// Writes the human-readable report.
