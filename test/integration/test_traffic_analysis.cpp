@@ -301,16 +301,19 @@ int compare_http(const std::string& pcap, const std::map<std::string, json>& flo
     const auto c = split(line, '\t');
     if (c.size() < 9) continue;
     Http& h = th[endpoints(6, c[0], std::stoi(c[1]), c[2], std::stoi(c[3])).key];
+    // Several messages in one frame (pipelining) give comma-separated values.
+    const auto first = [](const std::string& v) { return v.substr(0, v.find(',')); };
     if (!c[4].empty()) {
-      if (h.requests++ == 0) {
-        h.method = c[4];
-        h.host = c[5];
-        h.uri = c[6];
+      if (h.requests == 0) {
+        h.method = first(c[4]);
+        h.host = first(c[5]);
+        h.uri = first(c[6]);
       }
+      h.requests += static_cast<int>(split(c[4], ',').size());
     }
     if (!c[7].empty() && h.status.empty()) {
-      h.status = c[7];
-      h.content_length = c[8];
+      h.status = first(c[7]);
+      h.content_length = first(c[8]);
     }
   }
   for (const auto& [key, h] : th) {
@@ -380,6 +383,99 @@ int compare_dns(const std::string& pcap, const std::map<std::string, json>& flow
   return static_cast<int>(td.size());
 }
 
+
+// ---- Frames built in the test -------------------------------------------------------------
+
+void put16(Frame& f, std::size_t at, std::uint16_t v) {
+  f[at] = static_cast<std::uint8_t>(v >> 8);
+  f[at + 1] = static_cast<std::uint8_t>(v);
+}
+
+/// Ethernet + IPv4 around an L4 payload (`l4` starts at the transport header, or is a
+/// fragment of it). `frag_field`: IPv4 flags/offset word (offset in 8-byte units).
+Frame ipv4_frame(std::uint32_t src, std::uint32_t dst, std::uint8_t proto, const Frame& l4, std::uint16_t id = 1,
+                 std::uint16_t frag_field = 0x4000) {
+  Frame f = {0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00};
+  const std::size_t ip = f.size();
+  f.resize(ip + 20);
+  f[ip] = 0x45;
+  put16(f, ip + 2, static_cast<std::uint16_t>(20 + l4.size()));
+  put16(f, ip + 4, id);
+  put16(f, ip + 6, frag_field);
+  f[ip + 8] = 64;
+  f[ip + 9] = proto;
+  for (int i = 0; i < 4; ++i) {
+    f[ip + 12 + i] = static_cast<std::uint8_t>(src >> (24 - 8 * i));
+    f[ip + 16 + i] = static_cast<std::uint8_t>(dst >> (24 - 8 * i));
+  }
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i < 20; i += 2) sum += (f[ip + i] << 8) | f[ip + i + 1];
+  while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+  put16(f, ip + 10, static_cast<std::uint16_t>(~sum));
+  f.insert(f.end(), l4.begin(), l4.end());
+  return f;
+}
+
+Frame udp_segment(std::uint16_t sport, std::uint16_t dport, const Frame& payload) {
+  Frame u(8);
+  put16(u, 0, sport);
+  put16(u, 2, dport);
+  put16(u, 4, static_cast<std::uint16_t>(8 + payload.size()));
+  u.insert(u.end(), payload.begin(), payload.end());
+  return u;
+}
+
+Frame tcp_segment(std::uint16_t sport, std::uint16_t dport, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+                  const std::string& payload = "") {
+  Frame t(20);
+  put16(t, 0, sport);
+  put16(t, 2, dport);
+  for (int i = 0; i < 4; ++i) {
+    t[4 + i] = static_cast<std::uint8_t>(seq >> (24 - 8 * i));
+    t[8 + i] = static_cast<std::uint8_t>(ack >> (24 - 8 * i));
+  }
+  t[12] = 0x50;
+  t[13] = flags;
+  put16(t, 14, 65535);
+  t.insert(t.end(), payload.begin(), payload.end());
+  return t;
+}
+
+Frame dns_message(std::uint16_t id, bool response, const std::string& name, std::uint16_t qtype, int answers) {
+  Frame m(12);
+  put16(m, 0, id);
+  put16(m, 2, response ? 0x8180 : 0x0100);
+  put16(m, 4, 1);
+  put16(m, 6, static_cast<std::uint16_t>(answers));
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    const std::size_t dot = std::min(name.find('.', start), name.size());
+    m.push_back(static_cast<std::uint8_t>(dot - start));
+    m.insert(m.end(), name.begin() + static_cast<std::ptrdiff_t>(start), name.begin() + static_cast<std::ptrdiff_t>(dot));
+    start = dot + 1;
+  }
+  m.push_back(0);
+  m.insert(m.end(), {static_cast<std::uint8_t>(qtype >> 8), static_cast<std::uint8_t>(qtype), 0, 1});
+  for (int i = 0; i < answers; ++i) {
+    m.insert(m.end(), {0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 51, 100, static_cast<std::uint8_t>(i)});
+  }
+  return m;
+}
+
+std::string tls_client_hello(const std::string& sni) {
+  std::string ext;
+  const auto be16 = [](std::size_t v) { return std::string{static_cast<char>(v >> 8), static_cast<char>(v & 0xFF)}; };
+  const std::string entry = std::string(1, '\0') + be16(sni.size()) + sni;
+  ext += be16(0) + be16(entry.size() + 2) + be16(entry.size()) + entry;  // server_name
+  std::string body = std::string("\x03\x03", 2) + std::string(32, '\x11') + std::string(1, '\0') + be16(2) +
+                     std::string("\x13\x01", 2) + std::string("\x01\x00", 2) + be16(ext.size()) + ext;
+  const std::string hs = std::string(1, '\x01') + std::string(1, '\0') + be16(body.size()) + body;
+  return std::string("\x16\x03\x01", 3) + be16(hs.size()) + hs;
+}
+
+constexpr std::uint32_t kA = 0x0A010001;  // 10.1.0.1
+constexpr std::uint32_t kB = 0x0A010002;  // 10.1.0.2
+
 TEST(TrafficAnalysis, LinuxTrafficMatchesTshark) {
   for (const char* tool : {"ip", "tcpdump", "tshark", "nft", "curl", "nc", "python3", "timeout"}) {
     ASSERT_TRUE(have(tool)) << tool << " is missing (Debian: iproute2 tcpdump tshark nftables curl netcat-openbsd python3)";
@@ -445,6 +541,93 @@ TEST(TrafficAnalysis, LinuxTrafficMatchesTshark) {
     sh("cp '" + pcap + "' /tmp/netscope-traffic-analysis-failed.pcap");
     ADD_FAILURE() << "capture kept in /tmp/netscope-traffic-analysis-failed.pcap";
   }
+}
+
+
+TEST(TrafficAnalysis, BuiltCaptureMatchesTshark) {
+  ASSERT_TRUE(have("tshark"));
+  const std::string dir = temp_dir();
+  std::vector<Frame> frames;
+  // 1. DNS over UDP whose response comes in three IPv4 fragments, out of order.
+  frames.push_back(ipv4_frame(kA, kB, 17, udp_segment(40000, 53, dns_message(0x1234, false, "frag.example.test", 1, 0))));
+  const Frame big = udp_segment(53, 40000, dns_message(0x1234, true, "frag.example.test", 1, 60));
+  ASSERT_GT(big.size(), 900u);
+  const std::size_t cut1 = 400, cut2 = 800;  // multiples of 8
+  const auto piece = [&](std::size_t from, std::size_t to) { return Frame(big.begin() + static_cast<std::ptrdiff_t>(from), big.begin() + static_cast<std::ptrdiff_t>(to)); };
+  frames.push_back(ipv4_frame(kB, kA, 17, piece(cut2, big.size()), 77, static_cast<std::uint16_t>(cut2 / 8)));
+  frames.push_back(ipv4_frame(kB, kA, 17, piece(0, cut1), 77, 0x2000));
+  frames.push_back(ipv4_frame(kB, kA, 17, piece(cut1, cut2), 77, static_cast<std::uint16_t>(0x2000 | (cut1 / 8))));
+  // 2. A UDP datagram to a closed port and the ICMP port unreachable that quotes it.
+  const Frame probe = ipv4_frame(kA, kB, 17, udp_segment(40001, 9999, {'h', 'i'}), 5);
+  frames.push_back(probe);
+  Frame icmp = {3, 3, 0, 0, 0, 0, 0, 0};
+  icmp.insert(icmp.end(), probe.begin() + 14, probe.begin() + 14 + 28);
+  frames.push_back(ipv4_frame(kB, kA, 1, icmp, 6));
+  // 3. TLS ClientHello with SNI.
+  const std::string hello = tls_client_hello("secure.example.test");
+  frames.push_back(ipv4_frame(kA, kB, 6, tcp_segment(40002, 443, 1000, 0, 0x02)));
+  frames.push_back(ipv4_frame(kB, kA, 6, tcp_segment(443, 40002, 5000, 1001, 0x12)));
+  frames.push_back(ipv4_frame(kA, kB, 6, tcp_segment(40002, 443, 1001, 5001, 0x10)));
+  frames.push_back(ipv4_frame(kA, kB, 6, tcp_segment(40002, 443, 1001, 5001, 0x18, hello)));
+  // 4. Two pipelined HTTP requests in one segment, answered in one segment; then a
+  //    retransmission of the requests (must not count twice).
+  const std::string reqs = "GET /first HTTP/1.1\r\nHost: www.example.test\r\n\r\nGET /second HTTP/1.1\r\nHost: www.example.test\r\n\r\n";
+  const std::string resps = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+  frames.push_back(ipv4_frame(kA, kB, 6, tcp_segment(40003, 80, 2000, 0, 0x02)));
+  frames.push_back(ipv4_frame(kB, kA, 6, tcp_segment(80, 40003, 7000, 2001, 0x12)));
+  frames.push_back(ipv4_frame(kA, kB, 6, tcp_segment(40003, 80, 2001, 7001, 0x10)));
+  frames.push_back(ipv4_frame(kA, kB, 6, tcp_segment(40003, 80, 2001, 7001, 0x18, reqs)));
+  frames.push_back(ipv4_frame(kA, kB, 6, tcp_segment(40003, 80, 2001, 7001, 0x18, reqs)));
+  frames.push_back(ipv4_frame(kB, kA, 6, tcp_segment(80, 40003, 7001, 2001 + static_cast<std::uint32_t>(reqs.size()), 0x18, resps)));
+  const std::string pcap = dir + "/built.pcap";
+  write_pcap(pcap, frames, 1'700'000'000'000'000ull, 250);
+
+  const RunResult r = replay(dir, {pcap}, {"--flows-out", dir + "/flows.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto flows = read_flows(dir + "/flows.jsonl");
+
+  EXPECT_EQ(compare_dns(pcap, flows), 1);
+  EXPECT_EQ(compare_http(pcap, flows), 1);
+  int retrans = 0;
+  EXPECT_EQ(compare_tcp(pcap, flows, retrans), 2);
+  EXPECT_EQ(retrans, 1);
+  // The fragmented response counts as one packet of its flow, reassembled.
+  const json& dns = flows.at(endpoints(17, "10.1.0.1", 40000, "10.1.0.2", 53).key);
+  EXPECT_EQ(dns["packets_b_to_a"], 1);
+  EXPECT_EQ(dns["dns"]["answers"], 60);
+
+  // ICMP errors: tshark shows the quoted datagram's ports; the flow it names has them.
+  std::istringstream icmp_lines(output_of("tshark -n -r '" + pcap + "' -Y 'icmp.type==3' -T fields -E separator=/t -e icmp.code -e udp.srcport -e udp.dstport 2>/dev/null"));
+  std::string line;
+  int icmp_errors = 0;
+  while (std::getline(icmp_lines, line)) {
+    const auto c = split(line, '\t');
+    ASSERT_EQ(c.size(), 3u) << line;
+    ++icmp_errors;
+    const json& f = flows.at(endpoints(17, "10.1.0.1", std::stoi(c[1]), "10.1.0.2", std::stoi(c[2])).key);
+    EXPECT_EQ(f["icmp_errors"], 1);
+    EXPECT_EQ(std::to_string(f["icmp_last"]["code"].get<int>()), c[0]);
+  }
+  EXPECT_EQ(icmp_errors, 1);
+
+  // TLS SNI.
+  const std::string sni = output_of("tshark -n -r '" + pcap + "' -Y tls.handshake.type==1 -T fields -e tls.handshake.extensions_server_name 2>/dev/null");
+  EXPECT_EQ(sni, "secure.example.test\n");
+  const json& tls = flows.at(endpoints(6, "10.1.0.1", 40002, "10.1.0.2", 443).key);
+  EXPECT_EQ(tls["app"], "tls");
+  EXPECT_EQ(tls["tls"]["sni"].get<std::string>() + "\n", sni);
+
+  // The same fields in the JSON report.
+  bool found = false;
+  for (const json& f : r.report["flows"]) {
+    if (f["b"]["port"] == 443) {
+      found = true;
+      EXPECT_EQ(f["tls"]["sni"], "secure.example.test");
+      EXPECT_EQ(f["tcp"]["history"], "ShAD");
+    }
+  }
+  EXPECT_TRUE(found);
+  if (!HasFailure()) sh("rm -rf '" + dir + "'");
 }
 
 }  // namespace
