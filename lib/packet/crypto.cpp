@@ -5,10 +5,18 @@
 
 #include "netscope/packet/crypto.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#ifdef NETSCOPE_HAVE_IPSEC_MB
+// Without this the header's 0.53 compatibility macros rename OpenSSL's SHA1() and others.
+#define NO_COMPAT_IMB_API_053 1
+#include <intel-ipsec-mb.h>
+#endif
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -22,14 +30,96 @@ namespace {
 
 int as_int(std::size_t n) noexcept { return static_cast<int>(n); }
 
+#ifdef NETSCOPE_HAVE_IPSEC_MB
+/// One manager for the process: the direct GCM API only reads its function pointers, so
+/// every thread may share it.
+struct MbState {
+  IMB_MGR* mgr = nullptr;
+  IMB_ARCH arch = IMB_ARCH_NONE;
+  std::string description;
+  MbState() {
+    mgr = alloc_mb_mgr(0);
+    if (mgr == nullptr) return;
+    const std::uint64_t need = IMB_FEATURE_AESNI | IMB_FEATURE_PCLMULQDQ;
+    if ((mgr->features & need) != need) {
+      free_mb_mgr(mgr);
+      mgr = nullptr;
+      return;
+    }
+    init_mb_mgr_auto(mgr, &arch);
+    if (imb_get_errno(mgr) != 0 || arch == IMB_ARCH_NONE || arch == IMB_ARCH_NOAESNI) {
+      free_mb_mgr(mgr);
+      mgr = nullptr;
+      return;
+    }
+    const char* names[] = {"none", "no-aesni", "sse", "avx", "avx2", "avx512"};
+    description = std::string("intel-ipsec-mb ") + imb_get_version_str() + " (" +
+                  (arch < IMB_ARCH_NUM ? names[arch] : "?") + ")";
+  }
+};
+
+const MbState& mb_state() {
+  static const MbState state;
+  return state;
+}
+#endif
+
 }  // namespace
+
+bool ipsec_mb_available() noexcept {
+#ifdef NETSCOPE_HAVE_IPSEC_MB
+  try {
+    return mb_state().mgr != nullptr;
+  } catch (...) {
+    return false;
+  }
+#else
+  return false;
+#endif
+}
+
+GcmBackend default_gcm_backend() noexcept {
+  return ipsec_mb_available() ? GcmBackend::ipsec_mb : GcmBackend::openssl;
+}
+
+std::string_view gcm_backend_description(GcmBackend backend) noexcept {
+  if (backend == GcmBackend::automatic) backend = default_gcm_backend();
+#ifdef NETSCOPE_HAVE_IPSEC_MB
+  if (backend == GcmBackend::ipsec_mb && ipsec_mb_available()) return mb_state().description;
+#endif
+  if (backend == GcmBackend::ipsec_mb) return "intel-ipsec-mb (unavailable)";
+  return OpenSSL_version(OPENSSL_VERSION);
+}
 
 // --- AesGcm -------------------------------------------------------------------------------
 
-AesGcm::AesGcm(std::span<const std::uint8_t> key) {
+AesGcm::AesGcm(std::span<const std::uint8_t> key, GcmBackend backend) {
   if (key.size() != 16 && key.size() != 32) {
     throw std::invalid_argument("AES-GCM key must be 16 or 32 bytes, got " +
                                 std::to_string(key.size()));
+  }
+  aes256_ = key.size() == 32;
+  backend_ = backend == GcmBackend::automatic ? default_gcm_backend() : backend;
+  if (backend_ == GcmBackend::ipsec_mb) {
+#ifdef NETSCOPE_HAVE_IPSEC_MB
+    if (!ipsec_mb_available()) {
+      throw std::runtime_error("intel-ipsec-mb cannot run on this CPU (needs AES-NI)");
+    }
+    IMB_MGR* mgr = mb_state().mgr;
+    constexpr std::size_t kAlign = 64;
+    const std::size_t size = (sizeof(gcm_key_data) + kAlign - 1) / kAlign * kAlign;
+    mb_key_ = std::aligned_alloc(kAlign, size);
+    if (mb_key_ == nullptr) throw std::bad_alloc();
+    auto* k = static_cast<gcm_key_data*>(mb_key_);
+    if (aes256_) {
+      IMB_AES256_GCM_PRE(mgr, key.data(), k);
+    } else {
+      IMB_AES128_GCM_PRE(mgr, key.data(), k);
+    }
+    return;
+#else
+    throw std::runtime_error("this build has no intel-ipsec-mb (install libipsec-mb-dev)");
+#endif
   }
   const EVP_CIPHER* cipher = key.size() == 16 ? EVP_aes_128_gcm() : EVP_aes_256_gcm();
   enc_ = EVP_CIPHER_CTX_new();
@@ -49,26 +139,52 @@ AesGcm::AesGcm(std::span<const std::uint8_t> key) {
   }
 }
 
-AesGcm::~AesGcm() {
+void AesGcm::release() noexcept {
   EVP_CIPHER_CTX_free(enc_);
   EVP_CIPHER_CTX_free(dec_);
+  std::free(mb_key_);
+  enc_ = dec_ = nullptr;
+  mb_key_ = nullptr;
 }
 
+AesGcm::~AesGcm() { release(); }
+
 AesGcm::AesGcm(AesGcm&& other) noexcept
-    : enc_(std::exchange(other.enc_, nullptr)), dec_(std::exchange(other.dec_, nullptr)) {}
+    : backend_(other.backend_),
+      aes256_(other.aes256_),
+      enc_(std::exchange(other.enc_, nullptr)),
+      dec_(std::exchange(other.dec_, nullptr)),
+      mb_key_(std::exchange(other.mb_key_, nullptr)) {}
 
 AesGcm& AesGcm::operator=(AesGcm&& other) noexcept {
   if (this != &other) {
-    EVP_CIPHER_CTX_free(enc_);
-    EVP_CIPHER_CTX_free(dec_);
+    release();
+    backend_ = other.backend_;
+    aes256_ = other.aes256_;
     enc_ = std::exchange(other.enc_, nullptr);
     dec_ = std::exchange(other.dec_, nullptr);
+    mb_key_ = std::exchange(other.mb_key_, nullptr);
   }
   return *this;
 }
 
 bool AesGcm::seal(std::span<const std::uint8_t, kGcmIvLen> iv, std::span<const std::uint8_t> aad,
                   std::span<std::uint8_t> data, std::span<std::uint8_t, kGcmTagLen> tag) noexcept {
+#ifdef NETSCOPE_HAVE_IPSEC_MB
+  if (mb_key_ != nullptr) {
+    IMB_MGR* mgr = mb_state().mgr;
+    const auto* k = static_cast<const gcm_key_data*>(mb_key_);
+    gcm_context_data ctx;
+    if (aes256_) {
+      IMB_AES256_GCM_ENC(mgr, k, &ctx, data.data(), data.data(), data.size(), iv.data(),
+                         aad.data(), aad.size(), tag.data(), kGcmTagLen);
+    } else {
+      IMB_AES128_GCM_ENC(mgr, k, &ctx, data.data(), data.data(), data.size(), iv.data(),
+                         aad.data(), aad.size(), tag.data(), kGcmTagLen);
+    }
+    return true;
+  }
+#endif
   int len = 0;
   // Only the IV changes per packet: the key schedule set in the constructor is kept.
   if (EVP_EncryptInit_ex(enc_, nullptr, nullptr, nullptr, iv.data()) != 1) return false;
@@ -88,6 +204,22 @@ bool AesGcm::seal(std::span<const std::uint8_t, kGcmIvLen> iv, std::span<const s
 bool AesGcm::open(std::span<const std::uint8_t, kGcmIvLen> iv, std::span<const std::uint8_t> aad,
                   std::span<std::uint8_t> data,
                   std::span<const std::uint8_t, kGcmTagLen> tag) noexcept {
+#ifdef NETSCOPE_HAVE_IPSEC_MB
+  if (mb_key_ != nullptr) {
+    IMB_MGR* mgr = mb_state().mgr;
+    const auto* k = static_cast<const gcm_key_data*>(mb_key_);
+    gcm_context_data ctx;
+    std::uint8_t computed[kGcmTagLen];
+    if (aes256_) {
+      IMB_AES256_GCM_DEC(mgr, k, &ctx, data.data(), data.data(), data.size(), iv.data(),
+                         aad.data(), aad.size(), computed, kGcmTagLen);
+    } else {
+      IMB_AES128_GCM_DEC(mgr, k, &ctx, data.data(), data.data(), data.size(), iv.data(),
+                         aad.data(), aad.size(), computed, kGcmTagLen);
+    }
+    return CRYPTO_memcmp(computed, tag.data(), kGcmTagLen) == 0;
+  }
+#endif
   int len = 0;
   if (EVP_DecryptInit_ex(dec_, nullptr, nullptr, nullptr, iv.data()) != 1) return false;
   if (!aad.empty() &&
@@ -194,8 +326,9 @@ bool Hmac::finish(std::span<std::uint8_t> out) noexcept {
 // --- MACsec -------------------------------------------------------------------------------
 
 MacsecProtector::MacsecProtector(MacsecCipherSuite suite, std::span<const std::uint8_t> key,
-                                 std::span<const std::uint8_t> salt, std::uint32_t ssci)
-    : suite_(suite), gcm_(key), ssci_(ssci) {
+                                 std::span<const std::uint8_t> salt, std::uint32_t ssci,
+                                 GcmBackend backend)
+    : suite_(suite), gcm_(key, backend), ssci_(ssci) {
   if (key.size() != key_len(suite)) {
     throw std::invalid_argument("MACsec key must be " + std::to_string(key_len(suite)) +
                                 " bytes for this cipher suite");
@@ -249,7 +382,7 @@ bool MacsecProtector::verify(std::span<std::uint8_t> frame, std::size_t secure_o
 // --- ESP ----------------------------------------------------------------------------------
 
 EspProtector::EspProtector(EspAlgorithm algorithm, std::span<const std::uint8_t> key,
-                           std::span<const std::uint8_t> salt)
+                           std::span<const std::uint8_t> salt, GcmBackend backend)
     : algorithm_(algorithm) {
   switch (algorithm) {
     case EspAlgorithm::aes_gcm_128:
@@ -260,7 +393,7 @@ EspProtector::EspProtector(EspAlgorithm algorithm, std::span<const std::uint8_t>
       }
       if (salt.size() != salt_.size()) throw std::invalid_argument("ESP AES-GCM salt must be 4 bytes");
       std::copy(salt.begin(), salt.end(), salt_.begin());
-      gcm_.emplace(key);
+      gcm_.emplace(key, backend);
       break;
     }
     case EspAlgorithm::null_hmac_sha256_128:

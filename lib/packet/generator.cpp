@@ -1,6 +1,7 @@
 #include "netscope/packet/generator.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -20,6 +21,19 @@ namespace ipproto = decode::ipproto;
 std::uint16_t ethertype_of(const IpFields& ip) noexcept { return ip.src.version == 6 ? kIpv6 : kIpv4; }
 std::uint8_t ipip_of(const IpFields& ip) noexcept {
   return ip.src.version == 6 ? ipproto::kIpv6 : ipproto::kIpip;
+}
+
+/// memcpy for frames: short ones (most of a 64-byte line-rate test) in 16-byte moves that
+/// the compiler keeps inline, the last one overlapping.
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) inline void copy_frame(
+    std::uint8_t* dst, const std::uint8_t* src, std::size_t len) noexcept {
+  if (len < 16 || len > 256) {
+    std::memcpy(dst, src, len);
+    return;
+  }
+  std::size_t i = 0;
+  for (; i + 16 <= len; i += 16) __builtin_memcpy(dst + i, src + i, 16);
+  if (i < len) __builtin_memcpy(dst + len - 16, src + len - 16, 16);
 }
 
 }  // namespace
@@ -42,6 +56,34 @@ struct Generator::Flow {
   std::int64_t swrr = 0;  ///< smooth weighted round-robin credit
   std::uint32_t truth_epoch = ~0u;
   std::size_t truth_sa = 0;
+  double interval_ns = 0.0;  ///< 1e9 / rate_pps (flow rates)
+  double due_ns = 0.0;       ///< offset of this flow's next frame (flow rates)
+  std::uint64_t scheduled = 0;
+
+  // Where the last slow build wrote its parts; build_templates() turns them into offsets.
+  std::uint8_t* rec_outer_ip = nullptr;  ///< IPsec outer (or transport) IP header
+  std::uint8_t* rec_inner_ip = nullptr;  ///< IP header written by write_ip_packet
+  std::uint8_t* rec_seg = nullptr;       ///< L4 header
+  std::size_t rec_seg_len = 0;
+  std::uint8_t* rec_proto = nullptr;     ///< SecTAG, ESP or AH header
+
+  /// A whole frame as the slow path writes it for sequence number 0, epoch 0, IP id 0 and no
+  /// crypto; per frame only the fields listed here change.
+  struct Template {
+    std::vector<std::uint8_t> bytes;
+    std::array<std::uint32_t, 2> ipv4_off{};  ///< IPv4 headers whose id follows ip_id
+    std::array<std::uint32_t, 2> ipv4_sum{};  ///< their one's complement sums with id 0 and checksum 0
+    std::uint32_t ipv4_count = 0;
+    std::uint32_t outer_ip_off = 0;
+    std::uint32_t seg_off = 0;
+    std::uint32_t seg_len = 0;
+    std::uint32_t proto_off = 0;
+  };
+  /// Frame i uses templates[i % size]; empty: every frame is built field by field.
+  std::vector<Template> templates;
+  bool dynamic_payload = false;  ///< counter or random payload: filled per frame
+  bool l4_recompute = false;     ///< the L4 checksum covers something that changes
+  bool natt_v6 = false;          ///< ESP-in-UDP over IPv6: UDP checksum over the ciphertext
 
   Flow(const FlowSpec& s, std::uint64_t seq_seed, std::uint64_t rng_seed, bool no_crypto)
       : spec(s), seq(s.sequence, seq_seed), rng(rng_seed) {
@@ -66,6 +108,59 @@ struct Generator::Flow {
       }
     }
     min_len = compute_min_len();
+    if (spec.rate_pps > 0.0) interval_ns = 1e9 / spec.rate_pps;
+  }
+
+  /// Prepares the frame templates (fixed sizes and IMIX; random size ranges are built field
+  /// by field). Allocates; control plane.
+  void build_templates() {
+    if (spec.size.kind == FrameSize::Kind::range) return;
+    // ESP padding cycles with the frame index modulo 4, IMIX sizes modulo 12.
+    const bool esp_flow = spec.protocol == FlowProtocol::esp || spec.protocol == FlowProtocol::esp_udp;
+    const std::size_t n = spec.size.kind == FrameSize::Kind::imix ? kImixCycle.size() : esp_flow ? 4 : 1;
+    const std::uint64_t saved_packets = packets;
+    const std::uint16_t saved_id = ip_id;
+    const std::uint32_t saved_seq = tcp_seq;
+    const Rng saved_rng = rng;
+    const bool saved_crypto = crypto;
+    crypto = false;
+    std::vector<std::uint8_t> buf(kMaxFrameLen);
+    for (std::size_t k = 0; k < n; ++k) {
+      packets = k;
+      ip_id = 0;
+      rec_outer_ip = rec_inner_ip = rec_seg = rec_proto = nullptr;
+      const std::size_t len = build_slow(buf, next_len(), SequenceSlot{});
+      Template t;
+      t.bytes.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(len));
+      const auto off = [&](const std::uint8_t* p) {
+        return static_cast<std::uint32_t>(p - buf.data());
+      };
+      for (std::uint8_t* ip : {rec_outer_ip, rec_inner_ip}) {
+        if (ip == nullptr || (ip[0] >> 4) != 4) continue;
+        std::uint8_t h[kIpv4HeaderLen];
+        std::memcpy(h, ip, kIpv4HeaderLen);
+        h[10] = h[11] = 0;
+        t.ipv4_off[t.ipv4_count] = off(ip);
+        t.ipv4_sum[t.ipv4_count] = checksum_add(h);
+        ++t.ipv4_count;
+      }
+      t.outer_ip_off = rec_outer_ip != nullptr ? off(rec_outer_ip) : 0;
+      t.seg_off = off(rec_seg);
+      t.seg_len = static_cast<std::uint32_t>(rec_seg_len);
+      t.proto_off = rec_proto != nullptr ? off(rec_proto) : 0;
+      templates.push_back(std::move(t));
+    }
+    packets = saved_packets;
+    ip_id = saved_id;
+    tcp_seq = saved_seq;
+    rng = saved_rng;
+    crypto = saved_crypto;
+    dynamic_payload = spec.payload.kind == PayloadSpec::Kind::counter ||
+                      spec.payload.kind == PayloadSpec::Kind::random;
+    const bool tcp = spec.l4_protocol == ipproto::kTcp;
+    const bool l4_checksum = tcp || spec.udp_checksum || spec.ip.src.version == 6;
+    l4_recompute = l4_checksum && (tcp || dynamic_payload);
+    natt_v6 = spec.protocol == FlowProtocol::esp_udp && outer_ip().src.version == 6;
   }
 
   [[nodiscard]] const IpFields& outer_ip() const noexcept {
@@ -163,6 +258,8 @@ struct Generator::Flow {
   /// pseudo-header of `ip`.
   void write_segment(std::span<std::uint8_t> out, const IpFields& ip, std::size_t len) noexcept {
     const std::span<std::uint8_t> seg = out.first(len);
+    rec_seg = seg.data();
+    rec_seg_len = len;
     const std::size_t payload = len - l4_header_len;
     if (spec.l4_protocol == ipproto::kTcp) {
       TcpFields tcp;
@@ -186,6 +283,7 @@ struct Generator::Flow {
     IpFields ip = spec.ip;
     ip.id = ip_id;
     const std::size_t hdr = ip.header_len();
+    rec_inner_ip = out.data();
     write_segment(out.subspan(hdr), ip, len - hdr);
     write_ip(out, ip, spec.l4_protocol, len - hdr);
   }
@@ -212,6 +310,7 @@ struct Generator::Flow {
     const std::size_t secure_len = len - secure_off - kMacsecIcvLen;
     tag.short_length = macsec_short_length(secure_len);
     write_ethernet(buf, spec.dst_mac, spec.src_mac, kMacsec);
+    rec_proto = buf.data() + kEthernetHeaderLen;
     write_sectag(buf.subspan(kEthernetHeaderLen), tag);
     const std::size_t chain =
         write_tag_chain(buf.subspan(secure_off), spec.vlans, ethertype_of(spec.ip));
@@ -234,6 +333,8 @@ struct Generator::Flow {
     const std::size_t udp_off = ip_off + outer.header_len();
     const std::size_t esp_off = udp_off + (nat_t ? kUdpHeaderLen : 0);
     const std::size_t inner_off = esp_off + kEspHeaderLen + esp_iv_len();
+    rec_outer_ip = buf.data() + ip_off;
+    rec_proto = buf.data() + esp_off;
     // ESP needs payload + padding + 2 trailer bytes to be a multiple of 4: the frame is
     // up to 3 bytes shorter than asked. The padding length cycles 0..3 across packets.
     std::size_t body = len - inner_off - 16;
@@ -279,6 +380,8 @@ struct Generator::Flow {
     const std::size_t ah_off = ip_off + outer.header_len();
     const std::size_t icv_field = ah_icv_field();
     const std::size_t inner_off = ah_off + kAhFixedLen + icv_field;
+    rec_outer_ip = buf.data() + ip_off;
+    rec_proto = buf.data() + ah_off;
     if (tunnel()) {
       write_ip_packet(buf.subspan(inner_off), len - inner_off);
     } else {
@@ -294,8 +397,9 @@ struct Generator::Flow {
     return len;
   }
 
-  std::size_t build(std::span<std::uint8_t> buf, const SequenceSlot& slot) noexcept {
-    const std::size_t len = next_len();
+  /// Every header written field by field: the reference path.
+  std::size_t build_slow(std::span<std::uint8_t> buf, std::size_t len,
+                         const SequenceSlot& slot) noexcept {
     std::size_t out = 0;
     switch (spec.protocol) {
       case FlowProtocol::macsec: out = build_macsec(buf, len, slot); break;
@@ -305,6 +409,75 @@ struct Generator::Flow {
       case FlowProtocol::udp:
       case FlowProtocol::tcp: out = build_plain(buf, len); break;
     }
+    return out;
+  }
+
+  /// A copy of the template with the changing fields patched: the same bytes as build_slow.
+  std::size_t build_fast(std::uint8_t* buf, const SequenceSlot& slot) noexcept {
+    const Template& t = templates.size() == 1 ? templates[0] : templates[packets % templates.size()];
+    const std::size_t len = t.bytes.size();
+    copy_frame(buf, t.bytes.data(), len);
+    for (std::uint32_t k = 0; k < t.ipv4_count; ++k) {
+      // RFC 1624: only the id word differs from the template's sum.
+      std::uint8_t* ip = buf + t.ipv4_off[k];
+      std::uint32_t sum = t.ipv4_sum[k] + ip_id;
+      sum = (sum & 0xFFFFu) + (sum >> 16);
+      sum = (sum & 0xFFFFu) + (sum >> 16);
+      store_be16(ip + 4, ip_id);
+      store_be16(ip + 10, static_cast<std::uint16_t>(~sum));
+    }
+    std::uint8_t* seg = buf + t.seg_off;
+    if (spec.l4_protocol == ipproto::kTcp) {
+      store_be32(seg + 4, tcp_seq);
+      tcp_seq += static_cast<std::uint32_t>(t.seg_len - l4_header_len);
+    }
+    if (dynamic_payload) fill_payload({seg + l4_header_len, t.seg_len - l4_header_len});
+    if (l4_recompute) set_l4_checksum({seg, t.seg_len}, spec.ip, spec.l4_protocol);
+    std::uint8_t* p = buf + t.proto_off;
+    switch (spec.protocol) {
+      case FlowProtocol::macsec: {
+        const MacsecSpec& m = spec.macsec;
+        p[0] = static_cast<std::uint8_t>((p[0] & 0xFCu) | ((m.an + slot.epoch) % 4));
+        store_be32(p + 2, static_cast<std::uint32_t>(slot.number));
+        if (crypto) {
+          macsec->protect({buf, len}, kEthernetHeaderLen + (m.sc ? kSectagSciLen : kSectagLen),
+                          sci, slot.number, m.e);
+        }
+        break;
+      }
+      case FlowProtocol::esp:
+      case FlowProtocol::esp_udp: {
+        store_be32(p, spec.ipsec.spi + slot.epoch);
+        store_be32(p + 4, static_cast<std::uint32_t>(slot.number));
+        if (esp_iv_len() != 0) store_be64(p + kEspHeaderLen, packets);
+        if (crypto) {
+          esp->protect({p, len - t.proto_off}, packets, spec.ipsec.esn,
+                       static_cast<std::uint32_t>(slot.number >> 32));
+        }
+        if (natt_v6) {
+          const std::size_t udp_off = t.outer_ip_off + kIpv6HeaderLen;
+          set_l4_checksum({buf + udp_off, len - udp_off}, outer_ip(), ipproto::kUdp);
+        }
+        break;
+      }
+      case FlowProtocol::ah:
+        store_be32(p + 4, spec.ipsec.spi + slot.epoch);
+        store_be32(p + 8, static_cast<std::uint32_t>(slot.number));
+        if (crypto) {
+          ah->protect({buf + t.outer_ip_off, len - t.outer_ip_off}, t.proto_off - t.outer_ip_off,
+                      spec.ipsec.esn, static_cast<std::uint32_t>(slot.number >> 32));
+        }
+        break;
+      case FlowProtocol::udp:
+      case FlowProtocol::tcp:
+        break;
+    }
+    return len;
+  }
+
+  std::size_t build(std::uint8_t* buf, const SequenceSlot& slot) noexcept {
+    const std::size_t out = templates.empty() ? build_slow({buf, kMaxFrameLen}, next_len(), slot)
+                                              : build_fast(buf, slot);
     ++packets;
     ++ip_id;
     return out;
@@ -330,6 +503,8 @@ Generator::Generator(const Scenario& scenario, const GeneratorOptions& options)
     : opt_(options), pacing_rng_(derive_seed(options.seed, ~0ull)), truth_(options.truth) {
   validate(scenario);
   if (!(opt_.rate_pps > 0.0)) throw ConfigError("rate_pps: must be positive");
+  interval_ns_ = 1e9 / opt_.rate_pps;
+  flow_rates_ = scenario.flow_rates();
   if (opt_.shard_count == 0 || opt_.shard_index >= opt_.shard_count) {
     throw ConfigError("shard_index: must be below shard_count");
   }
@@ -343,10 +518,11 @@ Generator::Generator(const Scenario& scenario, const GeneratorOptions& options)
     } catch (const std::exception& e) {
       throw ConfigError(path + ": " + e.what());
     }
-    const Flow& f = *flows_.back();
+    Flow& f = *flows_.back();
     if (f.min_len > kMaxFrameLen) {
       throw ConfigError(path + ".size: the headers alone exceed 9000 bytes");
     }
+    if (opt_.templates) f.build_templates();
     total_weight_ += f.spec.weight;
     max_frame_len_ = std::max(max_frame_len_, f.max_len());
   }
@@ -373,20 +549,46 @@ std::size_t Generator::pick() noexcept {
 }
 
 std::uint64_t Generator::timestamp() noexcept {
-  const double interval = 1e9 / opt_.rate_pps;
   if (opt_.pacing == Pacing::constant) {
-    return static_cast<std::uint64_t>(static_cast<double>(produced_) * interval);
+    return static_cast<std::uint64_t>(static_cast<double>(produced_) * interval_ns_);
   }
-  if (produced_ > 0) clock_ns_ += -std::log1p(-pacing_rng_.uniform()) * interval;
+  if (produced_ > 0) clock_ns_ += -std::log1p(-pacing_rng_.uniform()) * interval_ns_;
   return static_cast<std::uint64_t>(clock_ns_);
 }
 
-std::size_t Generator::next(std::span<std::uint8_t> buf, std::uint64_t& timestamp_ns) noexcept {
-  if (flows_.empty() || buf.size() < max_frame_len_) return 0;
+double Generator::requested_pps() const noexcept {
+  if (!flow_rates_) return opt_.rate_pps;
+  double s = 0.0;
+  for (const auto& f : flows_) s += f->spec.rate_pps;
+  return s;
+}
+
+inline std::size_t Generator::produce(std::uint8_t* buf, std::uint64_t& offset) noexcept {
   if (opt_.count != 0 && produced_ >= opt_.count) return 0;
-  const std::uint64_t offset = timestamp();
-  if (opt_.duration_ns != 0 && offset >= opt_.duration_ns) return 0;
-  Flow& f = *flows_[pick()];
+  std::size_t fi = 0;
+  if (flow_rates_) {
+    // Earliest due flow first (lowest index on ties); each flow keeps its own rate.
+    for (std::size_t i = 1; i < flows_.size(); ++i) {
+      if (flows_[i]->due_ns < flows_[fi]->due_ns) fi = i;
+    }
+    offset = static_cast<std::uint64_t>(flows_[fi]->due_ns);
+    if (opt_.duration_ns != 0 && offset >= opt_.duration_ns) return 0;
+    Flow& s = *flows_[fi];
+    ++s.scheduled;
+    if (opt_.pacing == Pacing::constant) {
+      s.due_ns = static_cast<double>(s.scheduled) * s.interval_ns;
+    } else {
+      s.due_ns += -std::log1p(-pacing_rng_.uniform()) * s.interval_ns;
+    }
+  } else {
+    // Constant timestamps follow from produced_ alone: skipped when nobody needs them.
+    if (want_time_ || opt_.pacing != Pacing::constant) {
+      offset = timestamp();
+      if (opt_.duration_ns != 0 && offset >= opt_.duration_ns) return 0;
+    }
+    if (flows_.size() > 1) fi = pick();
+  }
+  Flow& f = *flows_[fi];
   const SequenceSlot slot = f.spec.has_sequence() ? f.seq.next() : SequenceSlot{};
   const std::size_t len = f.build(buf, slot);
   if (opt_.track_truth && f.spec.has_sequence()) {
@@ -399,10 +601,32 @@ std::size_t Generator::next(std::span<std::uint8_t> buf, std::uint64_t& timestam
     }
     truth_.observe(f.truth_sa, static_cast<std::uint32_t>(slot.number), len);
   }
-  timestamp_ns = opt_.start_time_ns + offset;
   ++produced_;
   bytes_ += len;
   return len;
+}
+
+std::size_t Generator::next(std::span<std::uint8_t> buf, std::uint64_t& timestamp_ns) noexcept {
+  if (flows_.empty() || buf.size() < max_frame_len_) return 0;
+  std::uint64_t offset = 0;
+  want_time_ = true;
+  const std::size_t len = produce(buf.data(), offset);
+  if (len != 0) timestamp_ns = opt_.start_time_ns + offset;
+  return len;
+}
+
+std::size_t Generator::next_burst(std::uint8_t* const* bufs, std::uint32_t* lens,
+                                  std::size_t n) noexcept {
+  if (flows_.empty()) return 0;
+  want_time_ = opt_.duration_ns != 0;
+  std::size_t i = 0;
+  for (; i < n; ++i) {
+    std::uint64_t offset = 0;
+    const std::size_t len = produce(bufs[i], offset);
+    if (len == 0) break;
+    lens[i] = static_cast<std::uint32_t>(len);
+  }
+  return i;
 }
 
 std::string Generator::finish_truth() {

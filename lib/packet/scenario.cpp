@@ -343,13 +343,17 @@ void parse_ipsec(const YAML::Node& n, const std::string& path, bool esp, const I
 
 FlowSpec parse_flow(const YAML::Node& n, const std::string& path) {
   check_keys(n, path,
-             {"name", "protocol", "weight", "crypto", "eth", "vlan", "ip", "l4", "size", "payload",
+             {"name", "protocol", "weight", "rate_pps", "crypto", "eth", "vlan", "ip", "l4", "size", "payload",
               "macsec", "esp", "ah", "sequence"});
   FlowSpec f;
   if (!n["protocol"]) fail(path + ".protocol", "required" + where(n));
   f.protocol = parse_protocol(n["protocol"], path + ".protocol");
   f.name = n["name"] ? scalar(n["name"], path + ".name") : path;
   if (n["weight"]) f.weight = static_cast<std::uint32_t>(parse_u64(n["weight"], path + ".weight", 1'000'000));
+  if (n["rate_pps"]) {
+    f.rate_pps = parse_double(n["rate_pps"], path + ".rate_pps");
+    if (!(f.rate_pps > 0.0)) fail(path + ".rate_pps", "must be positive" + where(n["rate_pps"]));
+  }
   if (n["crypto"]) {
     const std::string c = scalar(n["crypto"], path + ".crypto");
     if (c == "real") f.crypto = CryptoMode::real;
@@ -456,10 +460,21 @@ std::string_view to_string(FlowProtocol p) noexcept {
 void validate(const Scenario& sc) {
   if (sc.flows.empty()) fail("flows", "at least one flow is required");
   if (sc.rate_pps && !(*sc.rate_pps > 0.0)) fail("rate_pps", "must be positive");
+  const bool flow_rates = sc.flows.front().rate_pps != 0.0;
   for (std::size_t i = 0; i < sc.flows.size(); ++i) {
     const FlowSpec& f = sc.flows[i];
     const std::string path = "flows[" + std::to_string(i) + "]";
     if (f.weight == 0) fail(path + ".weight", "must be at least 1");
+    if ((f.rate_pps != 0.0) != flow_rates) {
+      fail(path + ".rate_pps", "give rate_pps to every flow or to none (flows[0] " +
+                                   std::string(flow_rates ? "has" : "has none") + ")");
+    }
+    if (flow_rates && !(f.rate_pps > 0.0 && f.rate_pps <= 1e9)) {
+      fail(path + ".rate_pps", "must be in (0, 1e9]");
+    }
+    if (flow_rates && sc.rate_pps) {
+      fail("rate_pps", "the flows set their own rate_pps; remove the file-wide rate_pps");
+    }
     if (f.ip.src.version != f.ip.dst.version || (f.ip.src.version != 4 && f.ip.src.version != 6)) {
       fail(path + ".ip", "src and dst must both be IPv4 or both IPv6");
     }

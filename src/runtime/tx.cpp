@@ -81,6 +81,7 @@ int tx_loop(void* arg) noexcept {
   TxEngine::Lane& l = *static_cast<TxEngine::Lane*>(arg);
   rte_mbuf* pkts[kTxMaxBurst];
   std::uint32_t lens[kTxMaxBurst];
+  std::uint8_t* data[kTxMaxBurst];
   const std::uint64_t t0 = rte_rdtsc();
   l.start_tsc.store(t0, std::memory_order_release);
   const std::uint64_t deadline =
@@ -105,24 +106,21 @@ int tx_loop(void* arg) noexcept {
         rte_pause();
         continue;
       }
-      unsigned n = 0;
-      double cost = 0.0;
-      for (; n < l.burst; ++n) {
-        rte_mbuf* m = pkts[n];
-        std::uint64_t ts = 0;
-        const std::size_t len =
-            l.gen->next({rte_pktmbuf_mtod(m, std::uint8_t*), rte_pktmbuf_tailroom(m)}, ts);
-        if (len == 0) {
-          building = false;  // this lane's count is reached
-          break;
-        }
-        m->data_len = static_cast<std::uint16_t>(len);
-        m->pkt_len = static_cast<std::uint32_t>(len);
-        lens[n] = static_cast<std::uint32_t>(len);
-        cost += l.cost_fixed + l.cost_per_byte * static_cast<double>(len);
+      // Every mbuf of the pool holds max_frame_len() (checked at construction).
+      for (unsigned i = 0; i < l.burst; ++i) data[i] = rte_pktmbuf_mtod(pkts[i], std::uint8_t*);
+      const auto n = static_cast<unsigned>(l.gen->next_burst(data, lens, l.burst));
+      std::uint64_t burst_bytes = 0;
+      for (unsigned i = 0; i < n; ++i) {
+        pkts[i]->data_len = static_cast<std::uint16_t>(lens[i]);
+        pkts[i]->pkt_len = lens[i];
+        burst_bytes += lens[i];
       }
-      if (n < l.burst) rte_pktmbuf_free_bulk(pkts + n, l.burst - n);
+      if (n < l.burst) {
+        building = false;  // this lane's count is reached
+        rte_pktmbuf_free_bulk(pkts + n, l.burst - n);
+      }
       if (l.paced) {
+        const double cost = l.cost_fixed * n + l.cost_per_byte * static_cast<double>(burst_bytes);
         double gap = cost * l.cycles_per_cost;
         if (l.poisson) gap *= -std::log1p(-l.rng.uniform());
         next_due += gap;

@@ -1,10 +1,12 @@
-// Real MACsec, ESP and AH protection on OpenSSL EVP.
+// Real MACsec, ESP and AH protection: AES-GCM on intel-ipsec-mb (direct API, key schedule
+// and GHASH keys precomputed per SA) when the build has it and the CPU has AES-NI, else on
+// OpenSSL EVP; HMAC on OpenSSL.
 //
-// Every object prepares its OpenSSL context (key schedule, HMAC pads) once, in the
+// Every object prepares its keys (AES schedule, GHASH powers, HMAC pads) once, in the
 // constructor, which may allocate and throws std::invalid_argument on a bad key length or
-// std::runtime_error when OpenSSL refuses. The per-packet calls only run the cipher: they do
-// not allocate, do not throw, and return false only if OpenSSL reports an error. An object
-// holds mutable cipher state: use one per thread.
+// std::runtime_error when the library refuses. The per-packet calls only run the cipher:
+// they do not allocate, do not throw, and return false only if the library reports an
+// error. An object holds mutable cipher state: use one per thread.
 #pragma once
 
 #include <array>
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 
 struct evp_cipher_ctx_st;
 
@@ -20,11 +23,29 @@ namespace netscope::packet {
 inline constexpr std::size_t kGcmIvLen = 12;
 inline constexpr std::size_t kGcmTagLen = 16;
 
+/// Which library computes AES-GCM. Both give identical bytes (tested against each other
+/// and against the IEEE 802.1AE and RFC 4106 vectors).
+enum class GcmBackend : std::uint8_t {
+  automatic,  ///< default_gcm_backend()
+  openssl,    ///< OpenSSL EVP (always available)
+  ipsec_mb,   ///< intel-ipsec-mb; throws std::runtime_error when unavailable
+};
+
+/// intel-ipsec-mb when the build links it and the CPU has AES-NI and PCLMULQDQ, else OpenSSL.
+/// The first call initializes the library (allocates); then thread-safe.
+[[nodiscard]] GcmBackend default_gcm_backend() noexcept;
+
+/// True when GcmBackend::ipsec_mb can be used here.
+[[nodiscard]] bool ipsec_mb_available() noexcept;
+
+/// For messages: "intel-ipsec-mb 1.3 (avx512)" or "OpenSSL 3.0.x".
+[[nodiscard]] std::string_view gcm_backend_description(GcmBackend backend) noexcept;
+
 /// AES-GCM with a fixed key and a 16-byte tag.
 class AesGcm {
  public:
   /// `key` is 16 (AES-128) or 32 (AES-256) bytes.
-  explicit AesGcm(std::span<const std::uint8_t> key);
+  explicit AesGcm(std::span<const std::uint8_t> key, GcmBackend backend = GcmBackend::automatic);
   ~AesGcm();
   AesGcm(AesGcm&& other) noexcept;
   AesGcm& operator=(AesGcm&& other) noexcept;
@@ -39,9 +60,17 @@ class AesGcm {
   bool open(std::span<const std::uint8_t, kGcmIvLen> iv, std::span<const std::uint8_t> aad,
             std::span<std::uint8_t> data, std::span<const std::uint8_t, kGcmTagLen> tag) noexcept;
 
+  /// The library this object uses (never automatic).
+  [[nodiscard]] GcmBackend backend() const noexcept { return backend_; }
+
  private:
+  void release() noexcept;
+
+  GcmBackend backend_ = GcmBackend::openssl;
+  bool aes256_ = false;
   evp_cipher_ctx_st* enc_ = nullptr;
   evp_cipher_ctx_st* dec_ = nullptr;
+  void* mb_key_ = nullptr;  ///< intel-ipsec-mb gcm_key_data (64-byte aligned)
 };
 
 enum class HmacDigest : std::uint8_t { sha1, sha256 };
@@ -85,7 +114,8 @@ class MacsecProtector {
  public:
   /// `salt` (12 bytes) and `ssci` are used by the XPN suites only.
   MacsecProtector(MacsecCipherSuite suite, std::span<const std::uint8_t> key,
-                  std::span<const std::uint8_t> salt = {}, std::uint32_t ssci = 0);
+                  std::span<const std::uint8_t> salt = {}, std::uint32_t ssci = 0,
+                  GcmBackend backend = GcmBackend::automatic);
 
   /// `frame` runs from the DA through the ICV (its last 16 bytes, overwritten); the secure
   /// data starts at `secure_offset`. `pn` is the full packet number (64 bits for XPN).
@@ -97,6 +127,7 @@ class MacsecProtector {
               std::uint64_t pn, bool encrypted) noexcept;
 
   [[nodiscard]] MacsecCipherSuite suite() const noexcept { return suite_; }
+  [[nodiscard]] GcmBackend backend() const noexcept { return gcm_.backend(); }
 
  private:
   void make_iv(std::uint64_t sci, std::uint64_t pn, std::span<std::uint8_t, kGcmIvLen> iv) const noexcept;
@@ -119,7 +150,8 @@ class EspProtector {
  public:
   /// AES-GCM: `key` 16 or 32 bytes and a 4-byte `salt`. NULL/HMAC: `key` is the HMAC key.
   EspProtector(EspAlgorithm algorithm, std::span<const std::uint8_t> key,
-               std::span<const std::uint8_t> salt = {});
+               std::span<const std::uint8_t> salt = {},
+               GcmBackend backend = GcmBackend::automatic);
 
   [[nodiscard]] std::size_t iv_len() const noexcept { return aead() ? 8 : 0; }
   [[nodiscard]] std::size_t icv_len() const noexcept { return 16; }

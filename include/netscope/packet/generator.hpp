@@ -48,6 +48,10 @@ struct GeneratorOptions {
   TruthConfig truth;
   std::uint32_t shard_index = 0;  ///< this generator owns flows i with i % shard_count == shard_index
   std::uint32_t shard_count = 1;
+  /// Copy per-flow frame templates and patch only the fields that change (sequence
+  /// numbers, IPv4 id and checksum, payload). false: write every header of every frame
+  /// (the reference the templates are tested against; same bytes, slower).
+  bool templates = true;
 };
 
 class Generator {
@@ -64,6 +68,16 @@ class Generator {
   /// smaller than max_frame_len(). Does not allocate, except for the TruthModel entry when
   /// a new SA first appears with track_truth. One thread at a time.
   std::size_t next(std::span<std::uint8_t> buf, std::uint64_t& timestamp_ns) noexcept;
+
+  /// Builds up to `n` frames, frame i into `bufs[i]` (each at least max_frame_len() bytes),
+  /// its length in `lens[i]`; timestamps are not returned. Returns the number built, below
+  /// `n` only when the count or duration is reached. The same frames as n calls of next().
+  /// Does not allocate (see next()). One thread at a time.
+  std::size_t next_burst(std::uint8_t* const* bufs, std::uint32_t* lens, std::size_t n) noexcept;
+
+  /// Frames per second the scenario asks for: the sum of the flows' `rate_pps` when they
+  /// set one, else GeneratorOptions::rate_pps.
+  [[nodiscard]] double requested_pps() const noexcept;
 
   /// Largest frame this scenario produces (bytes written, no FCS).
   [[nodiscard]] std::size_t max_frame_len() const noexcept { return max_frame_len_; }
@@ -82,14 +96,19 @@ class Generator {
   struct Flow;
   std::size_t pick() noexcept;
   std::uint64_t timestamp() noexcept;
+  /// One frame into `buf` (capacity checked by the caller); 0 at the end.
+  std::size_t produce(std::uint8_t* buf, std::uint64_t& offset_ns) noexcept;
 
   GeneratorOptions opt_;
   std::vector<std::unique_ptr<Flow>> flows_;
   std::int64_t total_weight_ = 0;
+  bool flow_rates_ = false;      ///< every flow sets rate_pps: each has its own schedule
+  double interval_ns_ = 1000.0;  ///< 1e9 / rate_pps (weight mode)
   std::size_t max_frame_len_ = 0;
   std::uint64_t produced_ = 0;
   std::uint64_t bytes_ = 0;
   double clock_ns_ = 0.0;  ///< offset of the next frame from start (Poisson)
+  bool want_time_ = true;  ///< the caller needs the timestamp (next() or a duration)
   Rng pacing_rng_;
   TruthModel truth_;
 };

@@ -85,7 +85,10 @@ struct IpsecSpec {
 struct FlowSpec {
   std::string name;
   FlowProtocol protocol = FlowProtocol::udp;
-  std::uint32_t weight = 1;  ///< share of the packet count
+  std::uint32_t weight = 1;  ///< share of the packet count (when no flow sets rate_pps)
+  /// Frames per second of this flow; either every flow sets one or none does. With rates,
+  /// each flow has its own schedule (timestamps, TX order) and weights are not used.
+  double rate_pps = 0.0;
   CryptoMode crypto = CryptoMode::real;
   MacAddr src_mac{0x02, 0, 0, 0, 0, 0x01};
   MacAddr dst_mac{0x02, 0, 0, 0, 0, 0x02};
@@ -120,6 +123,16 @@ struct Scenario {
   std::vector<FlowSpec> flows;
   std::optional<std::uint64_t> count;  ///< default for --count
   std::optional<double> rate_pps;      ///< default for --rate-pps
+  /// True when the flows set their own rate_pps (validate() checks all or none do).
+  [[nodiscard]] bool flow_rates() const noexcept {
+    return !flows.empty() && flows.front().rate_pps > 0.0;
+  }
+  /// Sum of the flows' rate_pps (0 without flow rates).
+  [[nodiscard]] double flow_rate_sum() const noexcept {
+    double s = 0.0;
+    for (const FlowSpec& f : flows) s += f.rate_pps;
+    return s;
+  }
 };
 
 /// Parses a flow file. Throws ConfigError.

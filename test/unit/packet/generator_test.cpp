@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -337,6 +338,186 @@ TEST(Generator, DemoTruthCoversEveryAnomalyKind) {
                                                {"rollovers", 3}, {"resets", 1}, {"rekeys", 2},
                                                {"stuck", 1}};
   EXPECT_EQ(totals, want);
+}
+
+}  // namespace
+}  // namespace netscope::packet
+
+namespace netscope::packet {
+namespace {
+
+// The template path must write exactly what the field-by-field path writes, for every
+// protocol variant, payload kind, size kind and sequence pattern, including IP id wrap.
+void expect_templates_match_reference(const Scenario& sc, std::uint64_t count) {
+  GeneratorOptions fast = with_count(count, 9);
+  GeneratorOptions slow = fast;
+  slow.templates = false;
+  const auto a = generate(sc, fast);
+  const auto b = generate(sc, slow);
+  ASSERT_EQ(a.size(), count);
+  ASSERT_EQ(b.size(), count);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].bytes, b[i].bytes) << "frame " << i;
+    ASSERT_EQ(a[i].ts, b[i].ts) << "frame " << i;
+  }
+}
+
+TEST(GeneratorTemplates, DemoMatchesTheReferencePath) {
+  expect_templates_match_reference(builtin_demo_scenario(), 20000);
+}
+
+TEST(GeneratorTemplates, EveryVariantMatchesTheReferencePath) {
+  const Scenario sc = parse_scenario(R"(
+flows:
+  - {protocol: udp, size: 64}
+  - {protocol: udp, size: imix, payload: counter, l4: {checksum: true}}
+  - {protocol: tcp, size: 200, payload: random, l4: {protocol: tcp}}
+  - {protocol: udp, size: 100, payload: {pattern: "a1b2c3"}, ip: {src: "2001:db8::1", dst: "2001:db8::2"}}
+  - {protocol: udp, size: 128, vlan: [{tpid: 0x88a8, vid: 10}, {vid: 20}], payload: random, l4: {checksum: true}}
+  - name: macsec-vlan
+    protocol: macsec
+    size: imix
+    vlan: [{vid: 7}]
+    macsec: {sci: 0x0011223344550001, key: "00112233445566778899aabbccddeeff"}
+    sequence: {rekey_every: 50, gaps: {every: 7}}
+  - name: macsec-xpn-integrity
+    protocol: macsec
+    size: 90
+    macsec: {sci: 0x0011223344550002, e: false, c: false, cipher: gcm-aes-xpn-256,
+             key: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+             salt: "000102030405060708090a0b", ssci: 7}
+    sequence: {first: 0xfffffff0}
+  - name: macsec-nosci
+    protocol: macsec
+    crypto: none
+    size: 64
+    macsec: {sc: false}
+  - name: esp-tunnel
+    protocol: esp
+    size: 64
+    ip: {src: 192.168.10.1, dst: 192.168.20.1}
+    esp: {mode: tunnel, spi: 0x100, outer: {src: 203.0.113.1, dst: 203.0.113.2},
+          key: "00112233445566778899aabbccddeeff", salt: "01020304"}
+    sequence: {rekey_every: 30, duplicates: {every: 5}, reorder: {every: 9}}
+  - name: esp-transport-v6-null
+    protocol: esp
+    size: imix
+    ip: {src: "2001:db8::1", dst: "2001:db8::2"}
+    esp: {spi: 0x200, algorithm: null-hmac-sha256-128, key: "0011223344556677", esn: true}
+    sequence: {first: 0xffffffff00}
+  - name: esp-udp-v6
+    protocol: esp-udp
+    size: 150
+    ip: {src: "2001:db8::1", dst: "2001:db8::2"}
+    esp: {spi: 0x300, key: "00112233445566778899aabbccddeeff", salt: "01020304"}
+  - name: esp-udp-v4-tcp
+    protocol: esp-udp
+    size: 150
+    l4: {protocol: tcp}
+    esp: {spi: 0x310, key: "00112233445566778899aabbccddeeff", salt: "01020304"}
+  - name: ah-tunnel
+    protocol: ah
+    size: 120
+    ah: {mode: tunnel, spi: 0x400, outer: {src: 203.0.113.1, dst: 203.0.113.2},
+         algorithm: hmac-sha1-96, key: "00112233445566778899"}
+  - name: ah-v6
+    protocol: ah
+    size: imix
+    ip: {src: "2001:db8::1", dst: "2001:db8::2"}
+    ah: {spi: 0x500, key: "0011223344556677"}
+)");
+  // 70000 frames: every flow's IPv4 id wraps past 65535 at least once for the busiest ones.
+  expect_templates_match_reference(sc, 14 * 70000 / 10);
+}
+
+TEST(GeneratorTemplates, IpIdWrapsWithValidChecksums) {
+  const Scenario sc = parse_scenario("flows:\n  - {protocol: udp, size: 64}\n");
+  expect_templates_match_reference(sc, 70000);
+}
+
+TEST(GeneratorTemplates, NextBurstGivesTheFramesOfNext) {
+  const Scenario demo = builtin_demo_scenario();
+  const auto ref = generate(demo, with_count(1000, 3));
+  Generator g(demo, with_count(1000, 3));
+  std::vector<std::vector<std::uint8_t>> store(32, std::vector<std::uint8_t>(g.max_frame_len()));
+  std::uint8_t* bufs[32];
+  for (std::size_t i = 0; i < 32; ++i) bufs[i] = store[i].data();
+  std::uint32_t lens[32];
+  std::size_t k = 0;
+  while (const std::size_t n = g.next_burst(bufs, lens, 32)) {
+    for (std::size_t i = 0; i < n; ++i, ++k) {
+      ASSERT_LT(k, ref.size());
+      ASSERT_EQ(std::vector<std::uint8_t>(store[i].begin(), store[i].begin() + lens[i]),
+                ref[k].bytes);
+    }
+  }
+  EXPECT_EQ(k, 1000u);
+}
+
+TEST(GeneratorFlowRates, EachFlowKeepsItsOwnConstantRate) {
+  const Scenario sc = parse_scenario(R"(
+flows:
+  - {protocol: udp, rate_pps: 1000, l4: {src_port: 1}}
+  - {protocol: udp, rate_pps: 250, l4: {src_port: 2}}
+  - {protocol: udp, rate_pps: 3000.5, l4: {src_port: 3}}
+)");
+  GeneratorOptions o;
+  o.duration_ns = 2'000'000'000;  // 2 s
+  Generator probe(sc, o);
+  EXPECT_DOUBLE_EQ(probe.requested_pps(), 4250.5);
+  const auto frames = generate(sc, o);
+  std::map<std::uint16_t, std::vector<std::uint64_t>> ts;
+  std::uint64_t last = 0;
+  for (const Frame& f : frames) {
+    ASSERT_GE(f.ts, last) << "timestamps must not go back";
+    last = f.ts;
+    ts[load_be16(f.bytes.data() + 14 + 20)].push_back(f.ts - kDefaultStartTimeNs);
+  }
+  const std::map<std::uint16_t, double> rate = {{1, 1000}, {2, 250}, {3, 3000.5}};
+  for (const auto& [port, r] : rate) {
+    const auto& t = ts[port];
+    // Frames at k / r seconds for every k with k / r < 2 s.
+    ASSERT_EQ(t.size(), static_cast<std::size_t>(std::ceil(2 * r))) << "port " << port;
+    for (std::size_t k = 0; k < t.size(); ++k) {
+      ASSERT_NEAR(static_cast<double>(t[k]), static_cast<double>(k) * 1e9 / r, 1.0)
+          << "port " << port << " frame " << k;
+    }
+  }
+}
+
+TEST(GeneratorFlowRates, PoissonPerFlowMeanRates) {
+  const Scenario sc = parse_scenario(R"(
+flows:
+  - {protocol: udp, rate_pps: 20000, l4: {src_port: 1}}
+  - {protocol: udp, rate_pps: 5000, l4: {src_port: 2}}
+)");
+  GeneratorOptions o;
+  o.duration_ns = 4'000'000'000;
+  o.pacing = Pacing::poisson;
+  const auto frames = generate(sc, o);
+  std::map<std::uint16_t, std::size_t> n;
+  for (const Frame& f : frames) ++n[load_be16(f.bytes.data() + 14 + 20)];
+  // 80000 and 20000 expected; 5 standard deviations of a Poisson count.
+  EXPECT_NEAR(static_cast<double>(n[1]), 80000.0, 5 * std::sqrt(80000.0));
+  EXPECT_NEAR(static_cast<double>(n[2]), 20000.0, 5 * std::sqrt(20000.0));
+}
+
+TEST(GeneratorFlowRates, AllOrNoneAndPositive) {
+  EXPECT_THROW(parse_scenario(R"(
+flows:
+  - {protocol: udp, rate_pps: 10}
+  - {protocol: udp}
+)"),
+               ConfigError);
+  EXPECT_THROW(parse_scenario("flows:\n  - {protocol: udp, rate_pps: 0}\n"), ConfigError);
+  EXPECT_THROW(parse_scenario("rate_pps: 5\nflows:\n  - {protocol: udp, rate_pps: 10}\n"),
+               ConfigError);
+  try {
+    parse_scenario("flows:\n  - {protocol: udp}\n  - {protocol: udp, rate_pps: 3}\n");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("flows[1].rate_pps"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
