@@ -182,7 +182,7 @@ void Detector::on_connection_failed(const decode::IpAddr& src, const decode::IpA
     const HostPairKey k = pair_key(src, dst, vlan);
     ScanEntry& e = *port_scan_->find_or_insert(k, hash(k), now_ns, created, evicted);
     if (evicted) counters_.port_scan_evictions.add();
-    if (created || now_ns - e.window_start_ns >= cfg_.scan_window_ns) {
+    if (created || (now_ns > e.window_start_ns && now_ns - e.window_start_ns >= cfg_.scan_window_ns)) {  // time may step back (merged inputs)
       e.window_start_ns = now_ns;
       e.count = 0;
       e.alerted = false;
@@ -210,7 +210,7 @@ void Detector::on_connection_failed(const decode::IpAddr& src, const decode::IpA
     const HostKey k = host_key(src, vlan, dport);
     HostScanEntry& e = *host_scan_->find_or_insert(k, hash(k), now_ns, created, evicted);
     if (evicted) counters_.host_scan_evictions.add();
-    if (created || now_ns - e.window_start_ns >= cfg_.scan_window_ns) {
+    if (created || (now_ns > e.window_start_ns && now_ns - e.window_start_ns >= cfg_.scan_window_ns)) {  // time may step back (merged inputs)
       e.window_start_ns = now_ns;
       e.count = 0;
       e.alerted = false;

@@ -71,9 +71,79 @@ engine::ExtendedSelector selector_from_yaml(const YAML::Node& n, const std::stri
   }
 }
 
+analysis::Severity severity_from(const YAML::Node& n, const std::string& where) {
+  const std::string t = scalar<std::string>(n, where);
+  for (int i = 0; i <= static_cast<int>(analysis::Severity::critical); ++i) {
+    if (analysis::to_string(static_cast<analysis::Severity>(i)) == t) return static_cast<analysis::Severity>(i);
+  }
+  throw ConfigError(where + ": '" + t + "' must be info, low, medium, high or critical");
+}
+
+/// `sensors:` (tables, publication) and `detection:` (thresholds), docs/configuration.md.
+void apply_sensors(const YAML::Node& root, engine::SensorConfig& sc) {
+  if (const auto n = root["sensors"]) {
+    check_keys(n, "sensors", {"enabled", "top_k", "top_flows", "publish_interval", "publish_work", "hosts_per_worker",
+                              "edges_per_worker", "destinations_per_worker", "merged_hosts", "merged_edges"});
+    if (n["enabled"]) sc.enabled = scalar<bool>(n["enabled"], "sensors.enabled");
+    if (n["top_k"]) sc.top_k = scalar<std::uint32_t>(n["top_k"], "sensors.top_k");
+    if (n["top_flows"]) sc.top_flows = scalar<std::uint32_t>(n["top_flows"], "sensors.top_flows");
+    if (n["publish_interval"]) {
+      sc.publish_interval_ns =
+          static_cast<std::uint64_t>(scalar<double>(n["publish_interval"], "sensors.publish_interval") * 1e9);
+    }
+    if (n["publish_work"]) sc.publish_work = scalar<std::uint32_t>(n["publish_work"], "sensors.publish_work");
+    if (n["hosts_per_worker"]) sc.max_hosts = scalar<std::uint32_t>(n["hosts_per_worker"], "sensors.hosts_per_worker");
+    if (n["edges_per_worker"]) sc.max_edges = scalar<std::uint32_t>(n["edges_per_worker"], "sensors.edges_per_worker");
+    if (n["destinations_per_worker"]) {
+      sc.destinations = scalar<std::uint32_t>(n["destinations_per_worker"], "sensors.destinations_per_worker");
+    }
+    if (n["merged_hosts"]) sc.merged_hosts = scalar<std::uint32_t>(n["merged_hosts"], "sensors.merged_hosts");
+    if (n["merged_edges"]) sc.merged_edges = scalar<std::uint32_t>(n["merged_edges"], "sensors.merged_edges");
+  }
+  const auto d = root["detection"];
+  if (!d) return;
+  analysis::DetectionConfig& c = sc.detection;
+  const auto sev = [&](const YAML::Node& n, const std::string& where, analysis::AlertType t) {
+    if (n["severity"]) c.severity[static_cast<std::size_t>(t)] = severity_from(n["severity"], where + ".severity");
+  };
+  check_keys(d, "detection", {"syn_flood", "port_scan", "host_scan", "scan_window", "ddos", "mac_ip_change", "holdoff"});
+  if (d["scan_window"]) c.scan_window_ns = static_cast<std::uint64_t>(scalar<double>(d["scan_window"], "detection.scan_window") * 1e9);
+  if (d["holdoff"]) c.holdoff_ns = static_cast<std::uint64_t>(scalar<double>(d["holdoff"], "detection.holdoff") * 1e9);
+  if (const auto n = d["syn_flood"]) {
+    check_keys(n, "detection.syn_flood", {"half_open", "severity"});
+    if (n["half_open"]) c.syn_flood_half_open = scalar<std::uint32_t>(n["half_open"], "detection.syn_flood.half_open");
+    sev(n, "detection.syn_flood", analysis::AlertType::syn_flood);
+  }
+  if (const auto n = d["port_scan"]) {
+    check_keys(n, "detection.port_scan", {"ports", "severity"});
+    if (n["ports"]) c.port_scan_ports = scalar<std::uint32_t>(n["ports"], "detection.port_scan.ports");
+    sev(n, "detection.port_scan", analysis::AlertType::port_scan);
+  }
+  if (const auto n = d["host_scan"]) {
+    check_keys(n, "detection.host_scan", {"hosts", "severity"});
+    if (n["hosts"]) c.host_scan_hosts = scalar<std::uint32_t>(n["hosts"], "detection.host_scan.hosts");
+    sev(n, "detection.host_scan", analysis::AlertType::host_scan);
+  }
+  if (const auto n = d["ddos"]) {
+    check_keys(n, "detection.ddos", {"factor", "min_pps", "absolute_pps", "alpha", "warmup", "severity"});
+    if (n["factor"]) c.ddos_factor = scalar<double>(n["factor"], "detection.ddos.factor");
+    if (n["min_pps"]) c.ddos_min_pps = scalar<std::uint32_t>(n["min_pps"], "detection.ddos.min_pps");
+    if (n["absolute_pps"]) c.ddos_absolute_pps = scalar<std::uint32_t>(n["absolute_pps"], "detection.ddos.absolute_pps");
+    if (n["alpha"]) c.ddos_alpha = scalar<double>(n["alpha"], "detection.ddos.alpha");
+    if (n["warmup"]) c.ddos_warmup_s = scalar<std::uint32_t>(n["warmup"], "detection.ddos.warmup");
+    sev(n, "detection.ddos", analysis::AlertType::ddos);
+  }
+  if (const auto n = d["mac_ip_change"]) {
+    check_keys(n, "detection.mac_ip_change", {"severity"});
+    sev(n, "detection.mac_ip_change", analysis::AlertType::mac_ip_change);
+  }
+}
+
 Config apply(const YAML::Node& root, Config c) {
   if (!root || root.IsNull()) return c;
-  check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows", "api", "database", "generator", "capture"});
+  check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows", "api", "database", "generator", "capture",
+                        "sensors", "detection"});
+  apply_sensors(root, c.engine.sensors);
   if (const auto cap = root["capture"]) {
     check_keys(cap, "capture", {"filter", "port_filters", "xdp_prefilter", "xdp_object"});
     if (const auto x = cap["xdp_prefilter"]) {
@@ -291,6 +361,28 @@ void validate(const Config& c) {
   if (c.engine.timeouts.idle_ns == 0) throw ConfigError("flows.idle_timeout: must be positive");
   if (c.engine.timeouts.closed_ns == 0) throw ConfigError("flows.tcp_closed_timeout: must be positive");
   if (c.engine.expiry_work == 0) throw ConfigError("flows.expiry_work: must be at least 1");
+  {
+    const engine::SensorConfig& sc = c.engine.sensors;
+    const analysis::DetectionConfig& d = sc.detection;
+    if (sc.top_k < 1 || sc.top_k > 1000) throw ConfigError("sensors.top_k: must be 1..1000");
+    if (sc.top_flows < sc.top_k) throw ConfigError("sensors.top_flows: must be at least sensors.top_k");
+    if (sc.publish_interval_ns < 100'000'000ull) throw ConfigError("sensors.publish_interval: must be at least 0.1 s");
+    if (sc.publish_work < 1) throw ConfigError("sensors.publish_work: must be at least 1");
+    if (sc.max_hosts < 8 || sc.max_edges < 8 || sc.destinations < 8) {
+      throw ConfigError("sensors: hosts_per_worker, edges_per_worker and destinations_per_worker must be at least 8");
+    }
+    if (d.syn_flood_half_open < 1) throw ConfigError("detection.syn_flood.half_open: must be at least 1");
+    if (d.port_scan_ports < 2 || d.port_scan_ports > analysis::Detector::kMaxScanThreshold) {
+      throw ConfigError("detection.port_scan.ports: must be 2..256");
+    }
+    if (d.host_scan_hosts < 2 || d.host_scan_hosts > analysis::Detector::kMaxScanThreshold) {
+      throw ConfigError("detection.host_scan.hosts: must be 2..256");
+    }
+    if (d.scan_window_ns == 0) throw ConfigError("detection.scan_window: must be positive");
+    if (!(d.ddos_factor >= 1.0)) throw ConfigError("detection.ddos.factor: must be at least 1");
+    if (d.ddos_min_pps < 1) throw ConfigError("detection.ddos.min_pps: must be at least 1");
+    if (!(d.ddos_alpha > 0.0 && d.ddos_alpha <= 1.0)) throw ConfigError("detection.ddos.alpha: must be in (0, 1]");
+  }
   if (!c.api.listen.empty()) {
     const auto colon = c.api.listen.rfind(':');
     if (colon == std::string::npos || colon + 1 == c.api.listen.size())

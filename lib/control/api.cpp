@@ -356,6 +356,7 @@ HttpResponse Api::route(const HttpRequest& r) {
     return capture(r, seg[3] == "pause");
   }
   if (a == "diagnostics" && n == 1) return only_get([&] { return diagnostics(r); });
+  if ((a == "top" || a == "topology") && n == 1) return only_get([&] { return traffic(r, a == "top"); });
   if (a == "stream" && n == 2 && (seg[3] == "stats" || seg[3] == "anomalies" || seg[3] == "flows")) {
     throw ApiError(400, "upgrade_required", "this is a WebSocket endpoint: send an Upgrade: websocket request");
   }
@@ -602,10 +603,16 @@ HttpResponse Api::sa(std::uint64_t id) const {
 HttpResponse Api::anomalies(const HttpRequest& r) const {
   const Query q(r.query);
   q.allow_only({"type", "sa", "protocol", "port", "since", "until", "order", "limit", "cursor", "api_key"});
-  std::optional<seq::EventType> type;
+  // A sequence event type or a detection (analysis::AlertType), compared by name.
+  std::optional<std::string> type;
   if (const auto t = q.str("type")) {
-    type = event_type(*t);
-    if (!type) throw ApiError(400, "bad_parameter", "query parameter 'type': gap, duplicate, reordered, out_of_window, rollover, reset, rekey or stuck");
+    bool known = event_type(*t).has_value();
+    for (std::size_t i = 0; i < analysis::kAlertTypeCount; ++i) known |= *t == analysis::to_string(static_cast<analysis::AlertType>(i));
+    if (!known) {
+      throw ApiError(400, "bad_parameter", "query parameter 'type': gap, duplicate, reordered, out_of_window, rollover, reset, rekey, stuck, "
+                                           "syn_flood, port_scan, host_scan, ddos or mac_ip_change");
+    }
+    type = std::string(*t);
   }
   std::optional<std::uint64_t> sa;
   if (const auto t = q.str("sa")) {
@@ -627,7 +634,8 @@ HttpResponse Api::anomalies(const HttpRequest& r) const {
     std::uint64_t last_id = 0;
     const auto visit = [&](const StoredEvent& e) {
       const engine::AnomalyEvent& ev = e.ev;
-      if (type && ev.type != *type) return;
+      if (type && engine::anomaly_type_name(ev) != *type) return;
+      if ((proto || sa) && ev.source != engine::AnomalySource::sequence) return;
       if (proto && ev.sa.protocol != *proto) return;
       if (port && ev.port != *port) return;
       if (since && ev.timestamp_ns < *since) return;
@@ -650,6 +658,14 @@ HttpResponse Api::anomalies(const HttpRequest& r) const {
     return page_json("anomalies", std::move(list), total, next);
   });
   return json_response(200, body);
+}
+
+HttpResponse Api::traffic(const HttpRequest& r, bool top) const {
+  Query(r.query).allow_only({"api_key"});
+  const auto pub = need_snapshot(st_);
+  json j = top ? top_json(*pub) : topology_json(*pub);
+  if (j.is_null()) throw ApiError(404, "sensors_disabled", "traffic sensors are off (sensors.enabled: false)");
+  return json_response(200, j);
 }
 
 HttpResponse Api::anomaly(std::uint64_t id) const {

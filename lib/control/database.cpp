@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "netscope/control/views.hpp"
+#include "netscope/report/traffic.hpp"
 
 namespace netscope::control {
 
@@ -47,7 +48,9 @@ CREATE TABLE IF NOT EXISTS anomalies (
   sa_id INTEGER NOT NULL,
   protocol TEXT NOT NULL, sci TEXT, an INTEGER, spi INTEGER, dst TEXT, udp_encap INTEGER,
   port INTEGER NOT NULL, packet_index INTEGER NOT NULL, timestamp INTEGER NOT NULL,
-  expected INTEGER NOT NULL, got INTEGER NOT NULL, count INTEGER NOT NULL
+  expected INTEGER NOT NULL, got INTEGER NOT NULL, count INTEGER NOT NULL,
+  source TEXT, severity TEXT, attacker TEXT, victim TEXT, vlan INTEGER, target_port INTEGER,
+  first_seen INTEGER, threshold INTEGER, baseline INTEGER, mac_old TEXT, mac_new TEXT
 );
 CREATE INDEX IF NOT EXISTS anomalies_sa ON anomalies(sa_id);
 CREATE INDEX IF NOT EXISTS anomalies_recorded ON anomalies(recorded);
@@ -188,7 +191,18 @@ Database::Database(const HubConfig& cfg, DbCounters& counters) : cfg_(cfg), coun
                                ", newer than this netscope (" + std::to_string(kSchemaVersion) + ")");
     }
     exec(db_, kSchema, cfg_.db_path);
-    exec(db_, "PRAGMA user_version=1;", cfg_.db_path);
+    // Version 1 files: the anomalies table gains the detection columns (NULL in old rows).
+    if (scalar(db_, "SELECT COUNT(*) FROM pragma_table_info('anomalies') WHERE name = 'source';") == 0) {
+      exec(db_,
+           "ALTER TABLE anomalies ADD COLUMN source TEXT; ALTER TABLE anomalies ADD COLUMN severity TEXT; "
+           "ALTER TABLE anomalies ADD COLUMN attacker TEXT; ALTER TABLE anomalies ADD COLUMN victim TEXT; "
+           "ALTER TABLE anomalies ADD COLUMN vlan INTEGER; ALTER TABLE anomalies ADD COLUMN target_port INTEGER; "
+           "ALTER TABLE anomalies ADD COLUMN first_seen INTEGER; ALTER TABLE anomalies ADD COLUMN threshold INTEGER; "
+           "ALTER TABLE anomalies ADD COLUMN baseline INTEGER; ALTER TABLE anomalies ADD COLUMN mac_old TEXT; "
+           "ALTER TABLE anomalies ADD COLUMN mac_new TEXT; UPDATE anomalies SET source = 'sequence';",
+           cfg_.db_path);
+    }
+    exec(db_, "PRAGMA user_version=2;", cfg_.db_path);
     max_flow_id_ = scalar(db_, "SELECT IFNULL(MAX(id), 0) FROM flows;");
     max_event_id_ = scalar(db_, "SELECT IFNULL(MAX(id), 0) FROM anomalies;");
   } catch (...) {
@@ -286,7 +300,8 @@ void Database::write_batch(std::deque<Row>& rows, const std::shared_ptr<const Pu
                    "end_reason, lcore) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);");
     Statement event(db_,
                     "INSERT OR REPLACE INTO anomalies (id, recorded, type, sa_id, protocol, sci, an, spi, dst, udp_encap, port, "
-                    "packet_index, timestamp, expected, got, count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);");
+                    "packet_index, timestamp, expected, got, count, source, severity, attacker, victim, vlan, target_port, first_seen, "
+                    "threshold, baseline, mac_old, mac_new) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);");
     Statement stats(db_,
                     "INSERT INTO stats_history (resolution, time, seconds, packets, bytes, anomalies, malformed, flows_created, "
                     "dropped, max_pps, max_bps) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(resolution, time) DO UPDATE SET "
@@ -312,8 +327,27 @@ void Database::write_batch(std::deque<Row>& rows, const std::shared_ptr<const Pu
                .bind(19, std::uint64_t{x.lcore}).run());
       } else if (const auto* e = std::get_if<StoredEvent>(&row)) {
         const engine::AnomalyEvent& ev = e->ev;
-        event.bind(1, e->id).bind(2, e->recorded_ns).bind(3, std::string(seq::to_string(ev.type))).bind(4, sa_id(ev.sa));
-        bind_identity(event, 5, ev.sa);
+        const bool detection = ev.source == engine::AnomalySource::detection;
+        event.bind(1, e->id).bind(2, e->recorded_ns).bind(3, std::string(engine::anomaly_type_name(ev)))
+            .bind(4, detection ? std::uint64_t{0} : sa_id(ev.sa));
+        if (detection) {
+          event.bind(5, std::string("none")).bind_null(6).bind_null(7).bind_null(8).bind_null(9).bind_null(10);
+          const auto ip = [](const decode::IpAddr& a) { return a.version == 0 ? std::string() : seq::ip_text(a.bytes, a.version); };
+          event.bind(17, std::string("detection")).bind(18, std::string(analysis::to_string(ev.severity)));
+          if (ev.attacker.version != 0) event.bind(19, ip(ev.attacker)); else event.bind_null(19);
+          if (ev.victim.version != 0) event.bind(20, ip(ev.victim)); else event.bind_null(20);
+          event.bind(21, std::uint64_t{ev.vlan}).bind(22, std::uint64_t{ev.target_port}).bind(23, ev.first_ns)
+              .bind(24, ev.threshold).bind(25, ev.baseline);
+          if (ev.alert == analysis::AlertType::mac_ip_change) {
+            event.bind(26, report::mac_text(ev.mac_old)).bind(27, report::mac_text(ev.mac_new));
+          } else {
+            event.bind_null(26).bind_null(27);
+          }
+        } else {
+          bind_identity(event, 5, ev.sa);
+          event.bind(17, std::string("sequence"));
+          for (int i = 18; i <= 27; ++i) event.bind_null(i);
+        }
         ok(event.bind(11, std::uint64_t{ev.port}).bind(12, ev.packet_index).bind(13, ev.timestamp_ns)
                .bind(14, ev.expected).bind(15, ev.got).bind(16, ev.count).run());
       } else if (const auto* r = std::get_if<StatsRow>(&row)) {

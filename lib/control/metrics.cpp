@@ -105,6 +105,17 @@ void snapshot_metrics(Exposition& x, const Published& pub) {
   }
   x.family("netscope_events_dropped_total", "Anomaly events a worker could not hand to the control lcore.", C);
   x.sample("netscope_events_dropped_total", {}, s.events_dropped);
+  if (s.traffic) {
+    x.family("netscope_alerts_total", "Traffic detection alerts raised (SYN flood, scans, DDoS, MAC/IP change), by type.", C);
+    for (std::size_t i = 0; i < analysis::kAlertTypeCount; ++i) {
+      x.sample("netscope_alerts_total", {{"type", std::string(analysis::to_string(static_cast<analysis::AlertType>(i)))}},
+               s.traffic->alerts[i]);
+    }
+    x.family("netscope_topology_hosts", "Hosts known to the topology.", G);
+    x.sample("netscope_topology_hosts", {}, static_cast<std::uint64_t>(s.traffic->hosts.size()));
+    x.family("netscope_topology_edges", "Host pairs (edges) known to the topology.", G);
+    x.sample("netscope_topology_edges", {}, static_cast<std::uint64_t>(s.traffic->edges.size()));
+  }
 
   // SA totals by protocol, summed over every SA known.
   struct Totals {

@@ -2,6 +2,7 @@
 
 #include "netscope/flow/flow_table.hpp"
 #include "netscope/report/report.hpp"
+#include "netscope/report/traffic.hpp"
 
 namespace netscope::control {
 
@@ -74,9 +75,12 @@ json anomaly_json(const StoredEvent& se) {
   const engine::AnomalyEvent& ev = se.ev;
   json j;
   j["id"] = se.id;
-  j["type"] = std::string(seq::to_string(ev.type));
-  j["sa_id"] = sa_id(ev.sa);
-  put_sa_identity(j, ev.sa);
+  j["type"] = std::string(engine::anomaly_type_name(ev));
+  report::put_detection(j, ev);
+  if (ev.source == engine::AnomalySource::sequence) {
+    j["sa_id"] = sa_id(ev.sa);
+    put_sa_identity(j, ev.sa);
+  }
   j["port"] = ev.port;
   j["packet_index"] = ev.packet_index;
   j["timestamp"] = ev.timestamp_ns;
@@ -84,6 +88,29 @@ json anomaly_json(const StoredEvent& se) {
   j["got"] = ev.got;
   j["count"] = ev.count;
   return j;
+}
+
+json top_json(const Published& p) {
+  const Snapshot& s = *p.snap;
+  if (!s.traffic) return nullptr;
+  json j = report::top_json(*s.traffic);
+  json protocols = json::array();
+  for (std::size_t i = 0; i < engine::kTrafficClassCount; ++i) {
+    if (s.class_packets[i] == 0) continue;
+    protocols.push_back({{"protocol", std::string(engine::to_string(static_cast<engine::TrafficClass>(i)))},
+                         {"packets", s.class_packets[i]},
+                         {"bytes", s.class_bytes[i]},
+                         {"share_packets", s.packets > 0 ? static_cast<double>(s.class_packets[i]) / static_cast<double>(s.packets) : 0.0},
+                         {"share_bytes", s.bytes > 0 ? static_cast<double>(s.class_bytes[i]) / static_cast<double>(s.bytes) : 0.0}});
+  }
+  j["protocols"] = protocols;
+  return j;
+}
+
+json topology_json(const Published& p) {
+  const Snapshot& s = *p.snap;
+  if (!s.traffic) return nullptr;
+  return report::topology_json(*s.traffic);
 }
 
 json stats_json(const Published& p) {

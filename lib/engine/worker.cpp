@@ -144,7 +144,9 @@ Worker::Worker(const EngineConfig& cfg, RecordSink& sink)
       staged_(std::make_unique<Staged[]>(kBurstChunk)),
       analyzer_(flows_.capacity(), cfg.analysis),
       reasm_(std::make_unique<analysis::Reassembler>(cfg.analysis.reassembly_config)),
-      reasm_pkt_(std::make_unique<decode::DecodedPacket>()) {}
+      reasm_pkt_(std::make_unique<decode::DecodedPacket>()) {
+  if (cfg.sensors.enabled) sensors_ = std::make_unique<Sensors>(cfg.sensors, sink, cfg.worker_index, cfg.worker_count);
+}
 
 bool Worker::extended_for(const seq::SaKey& key) const noexcept {
   for (const ExtendedSelector& s : cfg_.extended) {
@@ -182,6 +184,7 @@ void Worker::emit_flow(const flow::FlowEntry& e, flow::EndReason reason, std::ui
   r.initiator_is_a = e.initiator_is_a;
   analyzer_.fill(slot, r.tcp, r.l7, r.icmp);
   if (!sink_.on_flow(r)) counters_->flow_records_dropped.add();
+  if (sensors_) sensors_->on_flow_end(e);
 }
 
 void Worker::track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
@@ -321,6 +324,10 @@ void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const St
   if (s.has_flow) track_flow(p, s, f.wire_len, f.timestamp_ns, f.bytes);
   if (p.has(decode::kLayerIpFragment) && cfg_.analysis.reassembly) [[unlikely]] track_fragment(f, p);
   if (p.has(decode::kLayerIcmp) || p.has(decode::kLayerIcmpv6)) [[unlikely]] link_icmp_error(f.bytes, p);
+  if (sensors_) {
+    sensors_->on_packet(f.bytes, p, f.wire_len, f.timestamp_ns, s.has_flow ? &s.flow_key : nullptr, s.flow_hash,
+                        s.forward, s.has_flow && p.has(decode::kLayerTcp) ? flows_.find(s.flow_key, s.flow_hash) : nullptr);
+  }
 }
 
 void Worker::process_burst(std::span<const FrameRef> frames) noexcept {
@@ -382,12 +389,15 @@ void Worker::maintain(std::uint64_t now) noexcept {
   if (n != 0) counters_->flows_expired.add(n);
   reasm_->expire(now, 64);
   counters_->flows_active.set(flows_.size());
+  if (sensors_) sensors_->maintain(now);
 }
 
 std::uint32_t Worker::flush(std::uint32_t max) noexcept {
-  const std::uint32_t n =
+  std::uint32_t n =
       flows_.drain([this](const flow::FlowEntry& e) { emit_flow(e, flow::EndReason::shutdown, flows_.slot_of(e)); }, max);
   counters_->flows_active.set(flows_.size());
+  // Then the sensors' last records (pending seconds, tables), within the same budget.
+  if (sensors_ && n < max) n += sensors_->flush(max - n);
   return n;
 }
 

@@ -6,6 +6,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "netscope/report/traffic.hpp"
 #include "netscope/util/text.hpp"
 #include "netscope_version.h"
 
@@ -190,6 +191,7 @@ json build_json(const RunSummary& run) {
   };
   if (!run.capture_warning.empty()) doc["run"]["warning"] = run.capture_warning;
   if (!run.generator.is_null()) doc["generator_tx"] = run.generator;
+  if (!run.traffic.is_null()) doc["traffic"] = run.traffic;
 
   // Totals.
   json totals;
@@ -356,14 +358,22 @@ json build_json(const RunSummary& run) {
     counts[std::string(seq::to_string(static_cast<seq::EventType>(i)))] =
         sum(run, [i](const auto& c) { return c.events[i].value(); });
   }
-  const std::uint64_t total = sum(run, [](const auto& c) { return c.events_total.value(); });
+  std::uint64_t total = sum(run, [](const auto& c) { return c.events_total.value(); });
+  // Detection alerts are raised on the control side: counted from the events it kept.
+  for (const auto& ev : events) {
+    if (ev.source != engine::AnomalySource::detection) continue;
+    const std::string name(analysis::to_string(ev.alert));
+    counts[name] = counts.value(name, std::uint64_t{0}) + 1;
+    ++total;
+  }
   json anomalies = json::array();
   const std::size_t limit = std::min<std::size_t>(events.size(), cfg.max_anomalies);
   for (std::size_t i = 0; i < limit; ++i) {
     const auto& ev = events[i];
     json j;
-    j["type"] = std::string(seq::to_string(ev.type));
-    put_sa_identity(j, ev.sa);
+    j["type"] = std::string(engine::anomaly_type_name(ev));
+    put_detection(j, ev);
+    if (ev.source == engine::AnomalySource::sequence) put_sa_identity(j, ev.sa);
     j["port"] = ev.port;
     j["packet_index"] = ev.packet_index;
     j["timestamp"] = ev.timestamp_ns;
@@ -453,6 +463,15 @@ void write_text(const RunSummary& run, std::FILE* out) {
     if (++shown > 20) {
       std::fprintf(out, "  ... see the JSON report for all listed anomalies\n");
       break;
+    }
+    if (a.value("source", "") == "detection") {
+      const auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : std::string("-"); };
+      std::fprintf(out, "  %s %-13s %-8s attacker %s victim %s port %u count %llu threshold %llu\n",
+                   util::rfc3339_ns(a["timestamp"].get<std::uint64_t>()).c_str(), a["type"].get<std::string>().c_str(),
+                   a["severity"].get<std::string>().c_str(), text(a["attacker"]).c_str(), text(a["victim"]).c_str(),
+                   a["target_port"].get<unsigned>(), static_cast<unsigned long long>(a["count"].get<std::uint64_t>()),
+                   static_cast<unsigned long long>(a["threshold"].get<std::uint64_t>()));
+      continue;
     }
     std::string sa = a["protocol"].get<std::string>() == "macsec"
                          ? "sci=" + a["sci"].get<std::string>() + " an=" + std::to_string(a["an"].get<int>())

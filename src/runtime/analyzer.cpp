@@ -34,6 +34,7 @@
 #include "netscope/runtime/tx.hpp"
 #include "netscope/engine/worker.hpp"
 #include "netscope/report/report.hpp"
+#include "netscope/report/traffic.hpp"
 #include "netscope/runtime/runtime.hpp"
 #include "ports.hpp"
 #include "xdp.hpp"
@@ -78,7 +79,9 @@ class RingSink final : public engine::RecordSink {
                                    static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
     sas_ = rte_ring_create_elem((name + "_s").c_str(), sizeof(engine::SaSummary), 4096,
                                 static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (flows_ == nullptr || events_ == nullptr || sas_ == nullptr) {
+    sensors_ = rte_ring_create_elem((name + "_n").c_str(), sizeof(engine::SensorRecord), size,
+                                    static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (flows_ == nullptr || events_ == nullptr || sas_ == nullptr || sensors_ == nullptr) {
       throw std::runtime_error("cannot create record rings: " + std::string(rte_strerror(rte_errno)));
     }
   }
@@ -86,6 +89,7 @@ class RingSink final : public engine::RecordSink {
     rte_ring_free(flows_);
     rte_ring_free(events_);
     rte_ring_free(sas_);
+    rte_ring_free(sensors_);
   }
   RingSink(const RingSink&) = delete;
   RingSink& operator=(const RingSink&) = delete;
@@ -96,11 +100,14 @@ class RingSink final : public engine::RecordSink {
   bool on_sa(const engine::SaSummary& s) noexcept override {
     return rte_ring_sp_enqueue_elem(sas_, const_cast<engine::SaSummary*>(&s), sizeof s) == 0;
   }
+  /// Sensor records (detection inputs, top talkers, topology): like flow records.
+  bool on_sensor(const engine::SensorRecord& r) noexcept override { return put(sensors_, &r, sizeof r); }
   void set_blocking(bool b) noexcept { blocking_ = b; }
 
   rte_ring* flows_ = nullptr;
   rte_ring* events_ = nullptr;
   rte_ring* sas_ = nullptr;
+  rte_ring* sensors_ = nullptr;
 
  private:
   bool put(rte_ring* r, const void* obj, unsigned size) noexcept {
@@ -448,6 +455,25 @@ struct Control {
     return ++quiet_ticks >= 100;
   }
 
+  std::unique_ptr<engine::SensorMerger> sensors;  ///< merges every worker's sensor records
+
+  /// Sensor records to the merger; the alerts it raises join the anomaly stream.
+  std::size_t drain_sensors(WorkerContext& w) {
+    if (!sensors) return 0;
+    std::size_t moved = 0;
+    engine::SensorRecord sr[32];
+    unsigned n;
+    while ((n = rte_ring_sc_dequeue_burst_elem(w.sink->sensors_, sr, sizeof sr[0], 32, nullptr)) > 0) {
+      for (unsigned i = 0; i < n; ++i) sensors->on_record(sr[i]);
+      moved += n;
+    }
+    for (const engine::AnomalyEvent& ev : sensors->take_alerts()) {
+      if (hub != nullptr) hub->on_event(ev);
+      events.push_back(ev);
+    }
+    return moved;
+  }
+
   /// Moves flow records and events from the worker rings to the control side.
   std::size_t drain() {
     std::size_t moved = 0;
@@ -475,6 +501,7 @@ struct Control {
         for (unsigned i = 0; i < n; ++i) sas[su[i].key] = su[i];
         moved += n;
       }
+      moved += drain_sensors(*w);
     }
     return moved;
   }
@@ -595,6 +622,12 @@ struct Control {
       s->tx_rate_pps = t.pps();
     }
     for (const auto& w : workers) s->sa_table_full += w->worker->counters().sa_table_full.value();
+    if (sensors) {
+      std::vector<std::array<std::uint64_t, 3>> port_totals;
+      for (const control::PortStats& ps : s->ports) port_totals.push_back({ps.id, ps.analyzed_packets, ps.analyzed_bytes});
+      sensors->observe_totals(s->time_ns, s->packets, s->bytes, port_totals);
+      s->traffic = std::make_shared<const engine::TrafficView>(sensors->view(s->time_ns));
+    }
     if (pool != nullptr) {
       s->mempool_size = pool->size;
       s->mempool_in_use = rte_mempool_in_use_count(pool);
@@ -989,6 +1022,9 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   control.xdp = std::move(xdp);
   control.mode = single ? "single" : mode;
   control.pool = pool;
+  if (cfg.engine.sensors.enabled) {
+    control.sensors = std::make_unique<engine::SensorMerger>(cfg.engine.sensors, static_cast<std::uint16_t>(workers.size()));
+  }
   if (!single) {
     for (auto& r : rxs) rte_eal_remote_launch(rx_main, r.get(), r->lcore);
     for (auto& w : workers) rte_eal_remote_launch(pipeline ? worker_main : rtc_main, w.get(), w->lcore);
@@ -1021,7 +1057,10 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     const unsigned half = cfg.record_ring / 2;
     for (;;) {
       const unsigned got = timed(ctx, rtc_poll);
-      if (rte_ring_count(ctx.sink->flows_) > half || rte_ring_count(ctx.sink->events_) > half) control.drain();
+      if (rte_ring_count(ctx.sink->flows_) > half || rte_ring_count(ctx.sink->events_) > half ||
+          rte_ring_count(ctx.sink->sensors_) > half) {
+        control.drain();
+      }
       const std::uint64_t now = rte_rdtsc();
       if (got == 0 || now >= next_tick) {
         if (control.tick()) break;
@@ -1062,6 +1101,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   for (const auto& w : workers) run.workers.push_back(w->worker.get());
   run.flows = std::move(control.flows);
   run.events = std::move(control.events);
+  if (control.sensors) run.traffic = report::traffic_json(control.sensors->view(end_ns));
   for (const auto& r : rxs) {
     run.ring_drops += r->ring_drops.value();
     run.ring_waits += r->ring_waits.value();

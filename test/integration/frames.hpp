@@ -74,3 +74,27 @@ inline tf::Buf tcp4(std::uint16_t sport, std::uint16_t dport, std::uint8_t flags
 }
 
 }  // namespace netscope::itest
+
+namespace netscope::itest {
+
+/// An IPv4 address a.b.c.d as the number ipv4_between() takes.
+constexpr std::uint32_t ip4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+  return static_cast<std::uint32_t>(a) << 24 | static_cast<std::uint32_t>(b) << 16 | static_cast<std::uint32_t>(c) << 8 | d;
+}
+
+/// TCP (protocol 6, `tcp_flags`) or UDP (17) over IPv4 between any two hosts, with
+/// `payload` bytes of data.
+inline tf::Buf ipv4_between(std::uint32_t src, std::uint32_t dst, std::uint8_t protocol, std::uint16_t sport,
+                            std::uint16_t dport, std::uint8_t tcp_flags = 0, std::size_t payload = 0) {
+  const tf::Buf l4 = protocol == 6 ? tf::tcp(sport, dport, 1000, tcp_flags & 0x10 ? 1 : 0, tcp_flags)
+                                   : tf::udp(sport, dport, payload);
+  tf::Buf f = tf::cat({tf::ethernet(0x0800), tf::ipv4(protocol, l4.size() + payload), l4, tf::payload(payload)});
+  for (int i = 0; i < 4; ++i) {
+    f[14 + 12 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(src >> (24 - 8 * i));
+    f[14 + 16 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(dst >> (24 - 8 * i));
+  }
+  tf::fix_ipv4_checksum(f, 14);
+  return f;
+}
+
+}  // namespace netscope::itest

@@ -41,9 +41,11 @@ inline std::string temp_dir() {
   return tmpl;
 }
 
-/// Writes a classic microsecond pcap; packet i has timestamp start_us + i * step_us.
+/// Writes a classic microsecond pcap; packet i has timestamp start_us + i * step_us, or
+/// times_us[i] when `times_us` is given (same size as `frames`).
 inline void write_pcap(const std::string& path, const std::vector<Frame>& frames,
-                       std::uint64_t start_us = 1'700'000'000'000'000ull, std::uint64_t step_us = 10) {
+                       std::uint64_t start_us = 1'700'000'000'000'000ull, std::uint64_t step_us = 10,
+                       const std::vector<std::uint64_t>* times_us = nullptr) {
   std::ofstream f(path, std::ios::binary);
   auto u32 = [&](std::uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
   auto u16 = [&](std::uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
@@ -55,7 +57,7 @@ inline void write_pcap(const std::string& path, const std::vector<Frame>& frames
   u32(65535);
   u32(1);
   for (std::size_t i = 0; i < frames.size(); ++i) {
-    const std::uint64_t t = start_us + i * step_us;
+    const std::uint64_t t = times_us != nullptr ? (*times_us)[i] : start_us + i * step_us;
     u32(static_cast<std::uint32_t>(t / 1'000'000));
     u32(static_cast<std::uint32_t>(t % 1'000'000));
     u32(static_cast<std::uint32_t>(frames[i].size()));

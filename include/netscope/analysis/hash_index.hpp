@@ -204,6 +204,11 @@ class BucketTable {
     return static_cast<std::uint32_t>(e - entries_.get());
   }
 
+  /// The entry in slot `i` (< capacity()), or nullptr when the slot is free. For
+  /// incremental walks over the table (a few slots per call).
+  [[nodiscard]] const Entry* at(std::size_t i) const noexcept { return tags_[i] != 0 ? &entries_[i] : nullptr; }
+  [[nodiscard]] Entry* at(std::size_t i) noexcept { return tags_[i] != 0 ? &entries_[i] : nullptr; }
+
   /// Calls f(const Entry&) for each entry (owner's thread, or after it stopped).
   template <typename F>
   void for_each(F&& f) const {

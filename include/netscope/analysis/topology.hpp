@@ -85,6 +85,12 @@ class Topology {
     edges_.for_each(f);
   }
 
+  /// Slot-wise access for incremental walks: slots [0, host_slots()), nullptr when free.
+  [[nodiscard]] std::size_t host_slots() const noexcept { return hosts_.capacity(); }
+  [[nodiscard]] const HostInfo* host_at(std::size_t i) const noexcept { return hosts_.at(i); }
+  [[nodiscard]] std::size_t edge_slots() const noexcept { return edges_.capacity(); }
+  [[nodiscard]] const EdgeInfo* edge_at(std::size_t i) const noexcept { return edges_.at(i); }
+
   [[nodiscard]] std::uint32_t host_count() const noexcept { return hosts_.size(); }
   [[nodiscard]] std::uint32_t edge_count() const noexcept { return edges_.size(); }
   [[nodiscard]] const TopologyCounters& counters() const noexcept { return counters_; }

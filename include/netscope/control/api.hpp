@@ -90,6 +90,7 @@ class Api {
   HttpResponse remove_filter(std::uint64_t id);
   HttpResponse capture(const HttpRequest& r, bool pause);
   HttpResponse diagnostics(const HttpRequest& r) const;
+  HttpResponse traffic(const HttpRequest& r, bool top) const;  ///< /api/v1/top, /api/v1/topology
 
   HubState& st_;
   RateLimiter limiter_;

@@ -33,7 +33,7 @@ struct StatsRow {
 /// The row for the interval between two history points; seconds == 0 when b is not later.
 [[nodiscard]] StatsRow stats_row(const HistoryPoint& a, const HistoryPoint& b) noexcept;
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;  ///< 2: detection columns in anomalies
 
 class Database {
  public:

@@ -70,6 +70,8 @@ struct Snapshot {
   double tx_rate_pps = 0;
   std::uint64_t tsc_hz = 0;         ///< TSC frequency: lcore cycles to seconds (0: unknown)
   std::uint64_t sa_table_full = 0;  ///< packets of new SAs that found the SA table full
+  /// Top talkers, rates, topology and detection counts (null when sensors are off).
+  std::shared_ptr<const engine::TrafficView> traffic;
 };
 
 /// A command from an API client, executed by the control lcore.

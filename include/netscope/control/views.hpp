@@ -24,6 +24,11 @@ void put_sa_identity(nlohmann::json& j, const seq::SaKey& k);
 [[nodiscard]] nlohmann::json anomaly_json(const StoredEvent& e);
 /// The stats/current document (also the data of each stats stream message).
 [[nodiscard]] nlohmann::json stats_json(const Published& p);
+/// GET /api/v1/top: rates, protocol distribution, top flows and hosts, alert counts.
+/// Null when the snapshot has no traffic view (sensors disabled).
+[[nodiscard]] nlohmann::json top_json(const Published& p);
+/// GET /api/v1/topology: hosts, MAC bindings, edges. Null when sensors are disabled.
+[[nodiscard]] nlohmann::json topology_json(const Published& p);
 
 /// IP protocol number of a name ("tcp", "udp", "icmp", "icmpv6", "esp", "ah", "gre",
 /// "sctp") or of a decimal 0..255.

@@ -13,7 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "netscope/analysis/alert.hpp"
 #include "netscope/decode/packet.hpp"
+#include "netscope/engine/sensors.hpp"
 #include "netscope/engine/flow_analysis.hpp"
 #include "netscope/flow/flow_table.hpp"
 #include "netscope/seq/sa_table.hpp"
@@ -67,19 +69,42 @@ struct EngineConfig {
   std::uint16_t worker_count = 1;     ///< shards in total (for wrong_lcore)
   std::uint16_t lcore = 0;            ///< for flow records
   FlowAnalysisConfig analysis;        ///< per-flow TCP/L7 analysis and fragment reassembly
+  SensorConfig sensors;               ///< measures, detections, topology (engine/sensors.hpp)
 };
 
-/// One anomaly, as recorded on the data plane.
+/// What raised an anomaly: an SA's sequence tracker, or a traffic detection (engine/sensors.hpp).
+enum class AnomalySource : std::uint8_t { sequence, detection };
+
+/// One anomaly: a sequence event of an SA (source sequence: sa, expected, got, type) or a
+/// detection alert merged on the control lcore (source detection: alert, severity,
+/// attacker, victim, ...). The JSON/REST/SQLite "type" is to_string(type) for the first
+/// and to_string(alert) for the second (anomaly_type_name()).
 struct AnomalyEvent {
-  seq::SaKey sa;
-  std::uint64_t timestamp_ns = 0;
-  std::uint64_t packet_index = 0;  ///< index within the port's input, 0-based
+  seq::SaKey sa;                   ///< sequence only
+  std::uint64_t timestamp_ns = 0;  ///< sequence: the packet; detection: when the threshold was crossed
+  std::uint64_t packet_index = 0;  ///< index within the port's input, 0-based (sequence only)
   std::uint64_t expected = 0;
   std::uint64_t got = 0;
-  std::uint64_t count = 0;
-  seq::EventType type = seq::EventType::gap;
+  std::uint64_t count = 0;         ///< detection: what was measured (half-open connections, ports, hosts, packets/s)
+  seq::EventType type = seq::EventType::gap;  ///< sequence only
   std::uint16_t port = 0;
+  AnomalySource source = AnomalySource::sequence;
+  // Detection fields (source == detection), fixed size.
+  analysis::AlertType alert = analysis::AlertType::syn_flood;  ///< syn_flood, port_scan, host_scan, ddos, mac_ip_change
+  analysis::Severity severity = analysis::Severity::info;
+  std::uint16_t vlan = 0;          ///< outer VLAN of the hosts
+  std::uint16_t target_port = 0;   ///< port_scan: last port tried; host_scan: the port scanned; syn_flood: a port hit
+  decode::IpAddr attacker;         ///< scanner / a SYN source; version 0 when unknown (ddos, mac_ip_change)
+  decode::IpAddr victim;           ///< destination host, or the IP whose MAC changed
+  decode::MacAddr mac_old{};       ///< mac_ip_change only
+  decode::MacAddr mac_new{};       ///< mac_ip_change only
+  std::uint64_t first_ns = 0;      ///< start of the window or episode that crossed the threshold
+  std::uint64_t threshold = 0;     ///< the threshold crossed
+  std::uint64_t baseline = 0;      ///< ddos: baseline packets/s (EWMA); 0 otherwise
 };
+
+/// The anomaly's type name: the sequence event ("gap") or the detection ("port_scan").
+std::string_view anomaly_type_name(const AnomalyEvent& e) noexcept;
 
 /// A flow that left a worker's table: expired, evicted or flushed at shutdown.
 struct FlowRecord {
@@ -149,6 +174,8 @@ class RecordSink {
   virtual bool on_sa(const SaSummary&) noexcept { return true; }
   /// Packet tap; dropping one is counted by the worker (tap_dropped).
   virtual bool on_packet(const PacketSummary&) noexcept { return true; }
+  /// Sensor records (engine/sensors.hpp) for the control side's SensorMerger.
+  virtual bool on_sensor(const SensorRecord&) noexcept { return true; }
 
  protected:
   ~RecordSink() = default;
@@ -235,6 +262,8 @@ class Worker {
   /// Fragment reassembly counters (readable from any thread).
   [[nodiscard]] const analysis::ReassemblyCounters& reassembly() const noexcept { return reasm_->counters(); }
   [[nodiscard]] const EngineConfig& config() const noexcept { return cfg_; }
+  /// The traffic sensors, or nullptr when cfg.sensors.enabled is false.
+  [[nodiscard]] const Sensors* sensors() const noexcept { return sensors_.get(); }
   /// Highest packet timestamp seen (replay clock).
   [[nodiscard]] std::uint64_t clock() const noexcept { return clock_; }
 
@@ -276,6 +305,7 @@ class Worker {
   std::unique_ptr<Staged[]> staged_;                ///< kBurstChunk staged keys
   std::uint64_t clock_ = 0;
   std::uint32_t sa_cursor_ = 0;  ///< next SA table slot to publish
+  std::unique_ptr<Sensors> sensors_;  ///< measures, detections, topology (optional)
   FlowAnalyzer analyzer_;        ///< per-flow TCP/L7 state, parallel to flows_
   std::unique_ptr<analysis::Reassembler> reasm_;
   std::unique_ptr<decode::DecodedPacket> reasm_pkt_;  ///< a reassembled datagram, decoded

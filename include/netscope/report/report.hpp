@@ -51,6 +51,7 @@ struct RunSummary {
   const config::Config* config = nullptr;
   std::string capture_warning;  ///< e.g. a truncated capture file
   nlohmann::json generator;     ///< TX lcores' totals when netscope also generated; null otherwise
+  nlohmann::json traffic;       ///< report::traffic_json of the sensors' final view; null when off
 };
 
 /// Writes an SA's identity fields (protocol; sci and an, or spi, dst and udp_encap), the
