@@ -26,6 +26,7 @@ struct Overrides {
   std::optional<std::string> filter;
   std::vector<std::string> port_filters;
   std::optional<std::string> xdp_prefilter, xdp_object;
+  std::vector<std::string> rules;
   std::optional<std::string> mode, flows_out, flows_format, api_listen, db, api_key, gen, tx_truth_out;
   std::optional<std::int32_t> tx_port;
   std::optional<std::uint32_t> tx_lcores;
@@ -72,6 +73,9 @@ void add_options(CLI::App& app, Overrides& o) {
                  "net_af_xdp ports: load NetScope's XDP program, which sends only these to NetScope and the rest "
                  "to the kernel: comma-separated macsec, esp, ah, nat-t, or all");
   app.add_option("--xdp-object", o.xdp_object, "BPF object of the XDP pre-filter (default: the one built)");
+  app.add_option("--rule", o.rules,
+                 "include|exclude KEY=VALUE...: rule on decoded fields (protocol, sci, spi, mac, src_mac, dst_mac, "
+                 "ip, src_ip, dst_ip, port, src_port, dst_port); repeatable, after capture.rules");
   app.add_option("--tx-rate-pps", o.tx_rate_pps, "generator rate in frames/s (default: as fast as possible)");
   app.add_option("--tx-count", o.tx_count, "frames to generate (default: until stopped)");
   app.add_option("--tx-seed", o.tx_seed, "generator seed (default 1)");
@@ -116,6 +120,13 @@ netscope::config::Config build_config(const Overrides& o) {
   if (o.tx_lcores) c.tx.lcores = *o.tx_lcores;
   if (o.xdp_prefilter) c.xdp_prefilter = netscope::config::parse_xdp_prefilter(*o.xdp_prefilter, "--xdp-prefilter");
   if (o.xdp_object) c.xdp_object = *o.xdp_object;
+  for (const std::string& r : o.rules) {
+    try {
+      c.engine.rules.push_back(netscope::decode::parse_field_rule(r));
+    } catch (const netscope::decode::RuleError& e) {
+      throw netscope::config::ConfigError("--rule '" + r + "': " + e.what());
+    }
+  }
   if (o.tx_rate_pps) c.tx.rate_pps = *o.tx_rate_pps;
   if (o.tx_count) c.tx.count = *o.tx_count;
   if (o.tx_seed) c.tx.seed = *o.tx_seed;

@@ -145,7 +145,30 @@ Config apply(const YAML::Node& root, Config c) {
                         "sensors", "detection"});
   apply_sensors(root, c.engine.sensors);
   if (const auto cap = root["capture"]) {
-    check_keys(cap, "capture", {"filter", "port_filters", "xdp_prefilter", "xdp_object"});
+    check_keys(cap, "capture", {"filter", "port_filters", "xdp_prefilter", "xdp_object", "rules"});
+    if (const auto rules = cap["rules"]) {
+      if (!rules.IsSequence()) throw ConfigError("capture.rules: expected a list of rules");
+      std::size_t i = 0;
+      for (const auto& r : rules) {
+        const std::string where = "capture.rules[" + std::to_string(i++) + "]";
+        std::string text;
+        if (r.IsMap()) {  // {action: exclude, protocol: esp, spi: 0x10}
+          if (!r["action"]) throw ConfigError(where + ".action: missing (include or exclude)");
+          text = scalar<std::string>(r["action"], where + ".action");
+          for (const auto& kv : r) {
+            const std::string key = kv.first.as<std::string>();
+            if (key != "action") text += " " + key + "=" + scalar<std::string>(kv.second, where + "." + key);
+          }
+        } else {
+          text = scalar<std::string>(r, where);
+        }
+        try {
+          c.engine.rules.push_back(decode::parse_field_rule(text));
+        } catch (const decode::RuleError& e) {
+          throw ConfigError(where + ": " + e.what());
+        }
+      }
+    }
     if (const auto x = cap["xdp_prefilter"]) {
       std::string text;
       if (x.IsSequence()) {

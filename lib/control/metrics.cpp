@@ -187,6 +187,9 @@ void snapshot_metrics(Exposition& x, const Published& pub) {
   x.sample("netscope_ring_waits_total", {}, s.ring_waits);
   x.family("netscope_wrong_lcore_packets_total", "Packets analyzed on a worker that does not own their SA or flow.", C);
   x.sample("netscope_wrong_lcore_packets_total", {}, s.wrong_lcore);
+  x.family("netscope_rules_excluded_packets_total",
+           "Packets the include/exclude rules on decoded fields kept out of the analysis.", C);
+  x.sample("netscope_rules_excluded_packets_total", {}, s.rules_excluded);
   x.family("netscope_mempool_in_use_mbufs", "Mbufs of the packet pool in use.", G);
   x.sample("netscope_mempool_in_use_mbufs", {}, s.mempool_in_use);
   x.family("netscope_mempool_size_mbufs", "Mbufs in the packet pool.", G);

@@ -158,6 +158,7 @@ json stats_json(const Published& p) {
   j["flows_evicted"] = s.flows_evicted;
   j["flow_records_dropped"] = s.flow_records_dropped;
   j["wrong_lcore"] = s.wrong_lcore;
+  j["rules_excluded"] = s.rules_excluded;
   j["ring_drops"] = s.ring_drops;
   j["ring_waits"] = s.ring_waits;
   json ports = json::array();

@@ -303,13 +303,18 @@ void Worker::stage(const FrameRef& f, decode::DecodedPacket& p, Staged& s) noexc
 
 void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s) noexcept {
   WorkerCounters& c = *counters_;
-  c.packets.add();
-  c.bytes.add(f.wire_len);
   clock_ = std::max(clock_, f.timestamp_ns);
+  // Port counters include excluded packets: the replay end waits for every received one.
   if (f.port < kMaxPorts) {
     c.ports[f.port].packets.add();
     c.ports[f.port].bytes.add(f.wire_len);
   }
+  if (!rules_.empty() && !rules_.accept(p)) [[unlikely]] {
+    c.rules_excluded.add();
+    return;
+  }
+  c.packets.add();
+  c.bytes.add(f.wire_len);
   if (p.malformed != decode::Malformed::none) [[unlikely]] {
     c.malformed_total.add();
     c.malformed[static_cast<std::size_t>(p.malformed)].add();

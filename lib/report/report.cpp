@@ -218,6 +218,7 @@ json build_json(const RunSummary& run) {
   totals["flow_records_dropped"] = sum(run, [](const auto& c) { return c.flow_records_dropped.value(); });
   totals["events_dropped"] = sum(run, [](const auto& c) { return c.events_dropped.value(); });
   totals["wrong_lcore"] = sum(run, [](const auto& c) { return c.wrong_lcore.value(); });
+  totals["rules_excluded"] = sum(run, [](const auto& c) { return c.rules_excluded.value(); });
   totals["ring_drops"] = run.ring_drops;
   totals["ring_waits"] = run.ring_waits;
   doc["totals"] = totals;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "netscope/analysis/alert.hpp"
+#include "netscope/decode/field_rules.hpp"
 #include "netscope/decode/packet.hpp"
 #include "netscope/engine/sensors.hpp"
 #include "netscope/engine/flow_analysis.hpp"
@@ -69,6 +70,7 @@ struct EngineConfig {
   std::uint16_t worker_count = 1;     ///< shards in total (for wrong_lcore)
   std::uint16_t lcore = 0;            ///< for flow records
   FlowAnalysisConfig analysis;        ///< per-flow TCP/L7 analysis and fragment reassembly
+  std::vector<decode::FieldRule> rules;  ///< include/exclude rules on decoded fields
   SensorConfig sensors;               ///< measures, detections, topology (engine/sensors.hpp)
 };
 
@@ -215,6 +217,7 @@ struct alignas(64) WorkerCounters {
   util::Counter flows_active;
   util::Counter flow_records_dropped;  ///< the sink refused them
   util::Counter wrong_lcore;      ///< packets whose SA/flow another worker owns
+  util::Counter rules_excluded;   ///< packets the field rules kept out of the analysis
   FlowAnalysisCounters analysis;  ///< per-flow TCP/L7 analysis
   std::array<PortCounters, kMaxPorts> ports;
 };
@@ -297,6 +300,7 @@ class Worker {
   [[nodiscard]] bool extended_for(const seq::SaKey& key) const noexcept;
 
   EngineConfig cfg_;
+  decode::FieldRules rules_{cfg_.rules};  ///< after cfg_: built from it
   RecordSink& sink_;
   std::unique_ptr<WorkerCounters> counters_;
   seq::SaTable sas_;
