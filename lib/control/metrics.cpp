@@ -12,6 +12,47 @@ constexpr seq::SaProtocol kSaProtocols[] = {seq::SaProtocol::macsec, seq::SaProt
 
 std::string proto_name(seq::SaProtocol p) { return std::string(seq::to_string(p)); }
 
+/// Per-flow analysis (docs/traffic-analysis.md): TCP events, L7, ICMP links, reassembly.
+void flow_analysis_metrics(Exposition& x, const engine::FlowAnalysisTotals& a) {
+  const auto C = MetricType::counter;
+  x.family("netscope_tcp_events_total", "TCP segment events found by the per-flow analysis, by event.", C);
+  for (std::size_t i = 0; i < a.tcp_events.size(); ++i) {
+    x.sample("netscope_tcp_events_total", {{"event", std::string(analysis::to_string(static_cast<analysis::TcpEvent>(i)))}},
+             a.tcp_events[i]);
+  }
+  x.family("netscope_app_flows_total", "Flows classified by application protocol (first payload).", C);
+  x.family("netscope_l7_parse_errors_total", "Malformed application messages, by protocol.", C);
+  for (std::size_t i = 0; i < a.app_flows.size(); ++i) {
+    const std::string p(l7::to_string(static_cast<l7::AppProtocol>(i)));
+    x.sample("netscope_app_flows_total", {{"protocol", p}}, a.app_flows[i]);
+    if (i == static_cast<std::size_t>(l7::AppProtocol::http) || i == static_cast<std::size_t>(l7::AppProtocol::dns)) {
+      x.sample("netscope_l7_parse_errors_total", {{"protocol", p}}, a.l7_errors[i]);
+    }
+  }
+  x.family("netscope_l7_stream_gaps_total", "Holes met in TCP streams handed to an L7 parser.", C);
+  x.sample("netscope_l7_stream_gaps_total", {}, a.l7_gaps);
+  x.family("netscope_http_requests_total", "HTTP request heads parsed.", C);
+  x.sample("netscope_http_requests_total", {}, a.http_requests);
+  x.family("netscope_dns_messages_total", "DNS messages parsed (UDP and TCP).", C);
+  x.sample("netscope_dns_messages_total", {}, a.dns_messages);
+  x.family("netscope_icmp_errors_total", "ICMP errors, by whether the flow they quote was found.", C);
+  x.sample("netscope_icmp_errors_total", {{"linked", "true"}}, a.icmp_errors_linked);
+  x.sample("netscope_icmp_errors_total", {{"linked", "false"}}, a.icmp_errors_unlinked);
+  x.family("netscope_ip_fragments_total", "IP fragments offered to reassembly.", C);
+  x.sample("netscope_ip_fragments_total", {}, a.fragments);
+  x.family("netscope_ip_datagrams_reassembled_total", "IP datagrams reassembled from fragments.", C);
+  x.sample("netscope_ip_datagrams_reassembled_total", {}, a.fragments_reassembled);
+  x.family("netscope_ip_fragments_duplicate_total", "Exact duplicate fragments ignored.", C);
+  x.sample("netscope_ip_fragments_duplicate_total", {}, a.fragments_duplicate);
+  x.family("netscope_ip_fragments_dropped_total", "Fragments discarded (all reasons).", C);
+  x.sample("netscope_ip_fragments_dropped_total", {}, a.fragments_dropped);
+  x.family("netscope_ip_fragment_drops_total", "Reassembly drop events, by reason.", C);
+  for (std::size_t i = 0; i < a.fragment_drops.size(); ++i) {
+    x.sample("netscope_ip_fragment_drops_total",
+             {{"reason", std::string(analysis::to_string(static_cast<analysis::FragmentDrop>(i)))}}, a.fragment_drops[i]);
+  }
+}
+
 void snapshot_metrics(Exposition& x, const Published& pub) {
   const Snapshot& s = *pub.snap;
   const auto C = MetricType::counter;
@@ -187,6 +228,7 @@ void snapshot_metrics(Exposition& x, const Published& pub) {
   x.sample("netscope_ring_waits_total", {}, s.ring_waits);
   x.family("netscope_wrong_lcore_packets_total", "Packets analyzed on a worker that does not own their SA or flow.", C);
   x.sample("netscope_wrong_lcore_packets_total", {}, s.wrong_lcore);
+  flow_analysis_metrics(x, s.analysis);
   x.family("netscope_rules_excluded_packets_total",
            "Packets the include/exclude rules on decoded fields kept out of the analysis.", C);
   x.sample("netscope_rules_excluded_packets_total", {}, s.rules_excluded);

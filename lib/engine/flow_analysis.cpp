@@ -317,6 +317,24 @@ void FlowAnalyzer::on_dns(State& s, const l7::DnsMessage& m, std::uint64_t ts_ns
   s.l7.dns_answers = m.ancount;
 }
 
+void FlowAnalysisTotals::add(const FlowAnalysisCounters& c, const analysis::ReassemblyCounters& r) noexcept {
+  for (std::size_t i = 0; i < tcp_events.size(); ++i) tcp_events[i] += c.tcp_events[i].value();
+  for (std::size_t i = 0; i < app_flows.size(); ++i) {
+    app_flows[i] += c.app_flows[i].value();
+    l7_errors[i] += c.l7_errors[i].value();
+  }
+  l7_gaps += c.l7_gaps.value();
+  http_requests += c.http_requests.value();
+  dns_messages += c.dns_messages.value();
+  icmp_errors_linked += c.icmp_errors_linked.value();
+  icmp_errors_unlinked += c.icmp_errors_unlinked.value();
+  fragments += r.fragments.value();
+  fragments_reassembled += r.completed.value();
+  fragments_duplicate += r.duplicates.value();
+  fragments_dropped += r.fragments_dropped.value();
+  for (std::size_t i = 0; i < fragment_drops.size(); ++i) fragment_drops[i] += r.drops[i].value();
+}
+
 bool icmp_quoted_flow(decode::Bytes frame, const decode::DecodedPacket& p, flow::FlowKey& key) noexcept {
   bool v6 = false;
   if (p.has(decode::kLayerIcmp)) {

@@ -559,6 +559,7 @@ struct Control {
       s->flows_evicted += c.flows_evicted.value();
       s->flow_records_dropped += c.flow_records_dropped.value();
       s->wrong_lcore += c.wrong_lcore.value();
+      s->analysis.add(c.analysis, w->worker->reassembly());
       s->rules_excluded += c.rules_excluded.value();
       control::LcoreStats l;
       l.lcore = w->lcore;

@@ -120,6 +120,25 @@ struct FlowAnalysisCounters {
   util::Counter icmp_errors_unlinked;  ///< quoted flow not in the table, or quote too short
 };
 
+/// Plain sums of FlowAnalysisCounters and ReassemblyCounters over workers (control side).
+struct FlowAnalysisTotals {
+  std::array<std::uint64_t, analysis::kTcpEventCount> tcp_events{};
+  std::array<std::uint64_t, l7::kAppProtocolCount> app_flows{};
+  std::array<std::uint64_t, l7::kAppProtocolCount> l7_errors{};
+  std::uint64_t l7_gaps = 0;
+  std::uint64_t http_requests = 0;
+  std::uint64_t dns_messages = 0;
+  std::uint64_t icmp_errors_linked = 0;
+  std::uint64_t icmp_errors_unlinked = 0;
+  std::uint64_t fragments = 0;            ///< fragments offered to reassembly
+  std::uint64_t fragments_reassembled = 0;  ///< datagrams completed
+  std::uint64_t fragments_duplicate = 0;
+  std::uint64_t fragments_dropped = 0;    ///< fragments discarded, all reasons
+  std::array<std::uint64_t, analysis::kFragmentDropCount> fragment_drops{};  ///< drop events by reason
+  /// Adds one worker's counters (any thread may read them).
+  void add(const FlowAnalysisCounters& c, const analysis::ReassemblyCounters& r) noexcept;
+};
+
 /// Per-flow analysis switches (all on by default).
 struct FlowAnalysisConfig {
   bool tcp = true;
