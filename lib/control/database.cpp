@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "netscope/control/views.hpp"
+#include "netscope/report/report.hpp"
 #include "netscope/report/traffic.hpp"
 
 namespace netscope::control {
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS flows (
   packets_a_to_b INTEGER NOT NULL, bytes_a_to_b INTEGER NOT NULL,
   packets_b_to_a INTEGER NOT NULL, bytes_b_to_a INTEGER NOT NULL,
   tcp_flags INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
-  end_reason TEXT NOT NULL, lcore INTEGER NOT NULL
+  end_reason TEXT NOT NULL, lcore INTEGER NOT NULL,
+  app TEXT, analysis TEXT
 );
 CREATE INDEX IF NOT EXISTS flows_recorded ON flows(recorded);
 CREATE TABLE IF NOT EXISTS anomalies (
@@ -202,7 +204,11 @@ Database::Database(const HubConfig& cfg, DbCounters& counters) : cfg_(cfg), coun
            "ALTER TABLE anomalies ADD COLUMN mac_new TEXT; UPDATE anomalies SET source = 'sequence';",
            cfg_.db_path);
     }
-    exec(db_, "PRAGMA user_version=2;", cfg_.db_path);
+    // Version 1-2 files: the flows table gains the analysis columns (NULL in old rows).
+    if (scalar(db_, "SELECT COUNT(*) FROM pragma_table_info('flows') WHERE name = 'analysis';") == 0) {
+      exec(db_, "ALTER TABLE flows ADD COLUMN app TEXT; ALTER TABLE flows ADD COLUMN analysis TEXT;", cfg_.db_path);
+    }
+    exec(db_, ("PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";").c_str(), cfg_.db_path);
     max_flow_id_ = scalar(db_, "SELECT IFNULL(MAX(id), 0) FROM flows;");
     max_event_id_ = scalar(db_, "SELECT IFNULL(MAX(id), 0) FROM anomalies;");
   } catch (...) {
@@ -297,7 +303,7 @@ void Database::write_batch(std::deque<Row>& rows, const std::shared_ptr<const Pu
     Statement flow(db_,
                    "INSERT OR REPLACE INTO flows (id, recorded, ip_version, protocol, vlan, a_addr, a_port, b_addr, b_port, "
                    "initiator, packets_a_to_b, bytes_a_to_b, packets_b_to_a, bytes_b_to_a, tcp_flags, first_seen, last_seen, "
-                   "end_reason, lcore) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);");
+                   "end_reason, lcore, app, analysis) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);");
     Statement event(db_,
                     "INSERT OR REPLACE INTO anomalies (id, recorded, type, sa_id, protocol, sci, an, spi, dst, udp_encap, port, "
                     "packet_index, timestamp, expected, got, count, source, severity, attacker, victim, vlan, target_port, first_seen, "
@@ -317,6 +323,8 @@ void Database::write_batch(std::deque<Row>& rows, const std::shared_ptr<const Pu
     for (const Row& row : rows) {
       if (const auto* f = std::get_if<StoredFlow>(&row)) {
         const engine::FlowRecord& x = f->rec;
+        nlohmann::json analysis = nlohmann::json::object();
+        report::put_flow_analysis(analysis, x);
         ok(flow.bind(1, f->id).bind(2, f->recorded_ns).bind(3, std::uint64_t{x.key.ip_version})
                .bind(4, std::uint64_t{x.key.protocol}).bind(5, std::uint64_t{x.key.vlan})
                .bind(6, seq::ip_text(x.key.addr_a, x.key.ip_version)).bind(7, std::uint64_t{x.key.port_a})
@@ -324,7 +332,8 @@ void Database::write_batch(std::deque<Row>& rows, const std::shared_ptr<const Pu
                .bind(10, std::string(x.initiator_is_a ? "a" : "b")).bind(11, x.a_to_b.packets).bind(12, x.a_to_b.bytes)
                .bind(13, x.b_to_a.packets).bind(14, x.b_to_a.bytes).bind(15, std::uint64_t{x.tcp_flags})
                .bind(16, x.first_seen_ns).bind(17, x.last_seen_ns).bind(18, std::string(flow::to_string(x.reason)))
-               .bind(19, std::uint64_t{x.lcore}).run());
+               .bind(19, std::uint64_t{x.lcore}).bind(20, analysis["app"].get<std::string>())
+               .bind(21, analysis.dump()).run());
       } else if (const auto* e = std::get_if<StoredEvent>(&row)) {
         const engine::AnomalyEvent& ev = e->ev;
         const bool detection = ev.source == engine::AnomalySource::detection;

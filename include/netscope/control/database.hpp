@@ -33,7 +33,7 @@ struct StatsRow {
 /// The row for the interval between two history points; seconds == 0 when b is not later.
 [[nodiscard]] StatsRow stats_row(const HistoryPoint& a, const HistoryPoint& b) noexcept;
 
-inline constexpr int kSchemaVersion = 2;  ///< 2: detection columns in anomalies
+inline constexpr int kSchemaVersion = 3;  ///< 2: detection columns in anomalies; 3: flow analysis columns
 
 class Database {
  public:

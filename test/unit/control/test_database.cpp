@@ -217,6 +217,43 @@ TEST_F(DatabaseTest, QueueOverflowIsCounted) {
   EXPECT_EQ(scalar(path_, "SELECT COUNT(*) FROM flows"), 10);
 }
 
+TEST_F(DatabaseTest, MigratesVersion2FlowsAndStoresAnalysis) {
+  {
+    // The flows table as schema version 2 wrote it, with one row.
+    sqlite3* db = nullptr;
+    sqlite3_open(path_.c_str(), &db);
+    const char* v2 =
+        "CREATE TABLE flows (id INTEGER PRIMARY KEY, recorded INTEGER NOT NULL, ip_version INTEGER NOT NULL, "
+        "protocol INTEGER NOT NULL, vlan INTEGER NOT NULL, a_addr TEXT NOT NULL, a_port INTEGER NOT NULL, "
+        "b_addr TEXT NOT NULL, b_port INTEGER NOT NULL, initiator TEXT NOT NULL, packets_a_to_b INTEGER NOT NULL, "
+        "bytes_a_to_b INTEGER NOT NULL, packets_b_to_a INTEGER NOT NULL, bytes_b_to_a INTEGER NOT NULL, "
+        "tcp_flags INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, "
+        "end_reason TEXT NOT NULL, lcore INTEGER NOT NULL);"
+        "INSERT INTO flows VALUES (1, CAST(strftime('%s', 'now') AS INTEGER) * 1000000000, 4, 6, 0, '10.0.0.1', 1, '10.0.0.2', 2, 'a', 1, 1, 1, 1, 0, 1, 1, 'shutdown', 0);"
+        "PRAGMA user_version=2;";
+    ASSERT_EQ(sqlite3_exec(db, v2, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  Hub hub(config());
+  hub.start();
+  engine::FlowRecord r = test::flow_record(6, 40000, 10);
+  r.tcp.flags = engine::flow_tcp_flag::kSeen;
+  r.tcp.dir[0].retransmissions = 3;
+  r.l7.app = static_cast<std::uint8_t>(l7::AppProtocol::http);
+  r.l7.flags = engine::flow_l7_flag::kHttpRequest;
+  r.l7.http_requests = 1;
+  r.l7.name_len = 5;
+  std::memcpy(r.l7.name.data(), "a\x01" "b.c", 5);  // a control byte in packet text
+  hub.on_flow(r);
+  ASSERT_TRUE(hub.sync(std::chrono::seconds(5), true));
+  hub.stop();
+  EXPECT_EQ(scalar(path_, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(scalar(path_, "SELECT COUNT(*) FROM flows WHERE analysis IS NULL"), 1);  // the old row
+  EXPECT_EQ(text(path_, "SELECT app FROM flows WHERE id = 2"), "http");
+  EXPECT_EQ(scalar(path_, "SELECT json_extract(analysis, '$.tcp.a_to_b.retransmissions') FROM flows WHERE id = 2"), 3);
+  EXPECT_EQ(text(path_, "SELECT json_extract(analysis, '$.http.host') FROM flows WHERE id = 2"), "a\\x01b.c");
+}
+
 TEST_F(DatabaseTest, RefusesNewerSchema) {
   {
     sqlite3* db = nullptr;
