@@ -12,6 +12,7 @@ PACKAGES=(
   tshark tcpdump python3-jsonschema python3-scapy
   libcivetweb-dev libsqlite3-dev prometheus wrk sqlite3 curl
   tcpreplay iproute2 nftables linux-perf iputils-ping netcat-openbsd xdp-tools bpftool
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf openssl
 )
 
 missing=()

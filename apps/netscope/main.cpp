@@ -27,7 +27,8 @@ struct Overrides {
   std::vector<std::string> port_filters;
   std::optional<std::string> xdp_prefilter, xdp_object;
   std::vector<std::string> rules;
-  std::optional<std::string> mode, flows_out, flows_format, api_listen, db, api_key, gen, tx_truth_out;
+  std::optional<std::string> mode, flows_out, flows_format, api_listen, db, api_key, gen, tx_truth_out,
+      grpc_listen;
   std::optional<std::int32_t> tx_port;
   std::optional<std::uint32_t> tx_lcores;
   std::optional<double> tx_rate_pps;
@@ -63,6 +64,8 @@ void add_options(CLI::App& app, Overrides& o) {
   app.add_option("--tcp-closed-timeout", o.tcp_closed_timeout, "timeout after TCP FIN/RST in seconds (default 5)");
   app.add_option("--api-listen", o.api_listen, "serve REST, WebSocket and /metrics on ADDR:PORT (e.g. 127.0.0.1:8080)");
   app.add_option("--api-key", o.api_key, "require this X-API-Key on API requests");
+  app.add_option("--grpc-listen", o.grpc_listen,
+                 "serve gRPC on ADDR:PORT (default 127.0.0.1:50051 with --api-listen; off: none)");
   app.add_option("--db", o.db, "SQLite database file for SAs, flows, anomalies and stats history");
   app.add_option("--filter", o.filter, "tcpdump-syntax filter for every port (compiled to eBPF, JIT)");
   app.add_option("--port-filter", o.port_filters, "PORT=EXPR: filter for one port (id or name); repeatable");
@@ -133,6 +136,7 @@ netscope::config::Config build_config(const Overrides& o) {
   if (o.tx_truth_out) c.tx.truth_out = *o.tx_truth_out;
   if (o.api_listen) c.api.listen = *o.api_listen;
   if (o.api_key) c.api.key = *o.api_key;
+  if (o.grpc_listen) c.grpc.listen = *o.grpc_listen;
   if (o.db) c.database.path = *o.db;
   if (o.flows_out) c.flows_out = *o.flows_out;
   if (o.flows_format) c.flows_format = *o.flows_format;

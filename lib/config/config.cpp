@@ -141,7 +141,7 @@ void apply_sensors(const YAML::Node& root, engine::SensorConfig& sc) {
 
 Config apply(const YAML::Node& root, Config c) {
   if (!root || root.IsNull()) return c;
-  check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows", "api", "database", "generator", "capture",
+  check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows", "api", "grpc", "database", "generator", "capture",
                         "sensors", "detection"});
   apply_sensors(root, c.engine.sensors);
   if (const auto cap = root["capture"]) {
@@ -214,6 +214,18 @@ Config apply(const YAML::Node& root, Config c) {
     if (a["metrics_require_key"]) c.api.metrics_require_key = scalar<bool>(a["metrics_require_key"], "api.metrics_require_key");
     if (a["threads"]) c.api.threads = scalar<std::uint32_t>(a["threads"], "api.threads");
     if (a["history_seconds"]) c.api.history_seconds = scalar<std::uint32_t>(a["history_seconds"], "api.history_seconds");
+  }
+  if (const auto g = root["grpc"]) {
+    check_keys(g, "grpc", {"listen", "tls_certificate", "tls_key", "client_ca", "token", "rate_limit",
+                           "rate_limit_burst", "max_streams"});
+    if (g["listen"]) c.grpc.listen = scalar<std::string>(g["listen"], "grpc.listen");
+    if (g["tls_certificate"]) c.grpc.tls_certificate = scalar<std::string>(g["tls_certificate"], "grpc.tls_certificate");
+    if (g["tls_key"]) c.grpc.tls_key = scalar<std::string>(g["tls_key"], "grpc.tls_key");
+    if (g["client_ca"]) c.grpc.client_ca = scalar<std::string>(g["client_ca"], "grpc.client_ca");
+    if (g["token"]) c.grpc.token = scalar<std::string>(g["token"], "grpc.token");
+    if (g["rate_limit"]) c.grpc.rate_limit = scalar<double>(g["rate_limit"], "grpc.rate_limit");
+    if (g["rate_limit_burst"]) c.grpc.rate_limit_burst = scalar<double>(g["rate_limit_burst"], "grpc.rate_limit_burst");
+    if (g["max_streams"]) c.grpc.max_streams = scalar<std::uint32_t>(g["max_streams"], "grpc.max_streams");
   }
   if (const auto d = root["database"]) {
     check_keys(d, "database", {"path", "flush_interval", "batch_rows", "retention_days", "raw_retention_hours"});
@@ -415,6 +427,20 @@ void validate(const Config& c) {
       throw ConfigError("api.listen: port '" + port + "' is not 0..65535");
   }
   if (c.api.rate_limit < 0) throw ConfigError("api.rate_limit: must not be negative");
+  if (!c.grpc.listen.empty() && c.grpc.listen != "off") {
+    const auto colon = c.grpc.listen.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == c.grpc.listen.size())
+      throw ConfigError("grpc.listen: '" + c.grpc.listen + "' must be ADDR:PORT (e.g. 127.0.0.1:50051) or off");
+    const std::string port = c.grpc.listen.substr(colon + 1);
+    if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 || std::stoul(port) > 65535)
+      throw ConfigError("grpc.listen: port '" + port + "' is not 0..65535");
+  }
+  if (c.grpc.tls_certificate.empty() != c.grpc.tls_key.empty())
+    throw ConfigError("grpc.tls_certificate: tls_certificate and tls_key must be set together");
+  if (!c.grpc.client_ca.empty() && c.grpc.tls_certificate.empty())
+    throw ConfigError("grpc.client_ca: mTLS needs tls_certificate and tls_key");
+  if (c.grpc.rate_limit < 0 || c.grpc.rate_limit_burst < 0) throw ConfigError("grpc.rate_limit: must not be negative");
+  if (c.grpc.max_streams < 1) throw ConfigError("grpc.max_streams: must be at least 1");
   if (c.tx.port >= 0 && c.tx.scenario.empty())
     throw ConfigError("generator.scenario: a TX port needs a flow file (or builtin-demo)");
   if (!c.tx.scenario.empty() && c.tx.port < 0) throw ConfigError("generator.port: missing (the TX port id)");

@@ -30,6 +30,7 @@
 #include "filter.hpp"
 #include "flow_export.hpp"
 #include "netscope/control/hub.hpp"
+#include "netscope/rpc/server.hpp"
 #include "netscope/packet/scenario.hpp"
 #include "netscope/runtime/tx.hpp"
 #include "netscope/engine/worker.hpp"
@@ -985,7 +986,9 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   }
 
   std::unique_ptr<control::Hub> hub;
-  if (!cfg.api.listen.empty() || !cfg.database.path.empty()) {
+  std::unique_ptr<rpc::GrpcServer> grpc;  // after hub: destroyed (stopped) before it
+  const bool grpc_explicit = !cfg.grpc.listen.empty() && cfg.grpc.listen != "off";
+  if (!cfg.api.listen.empty() || !cfg.database.path.empty() || grpc_explicit) {
     control::HubConfig hc;
     hc.api_listen = cfg.api.listen;
     hc.db_path = cfg.database.path;
@@ -1012,6 +1015,35 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     if (!quiet && !cfg.api.listen.empty()) {
       std::fprintf(stderr, "netscope: API on http://%s/ (REST /api/v1, WebSocket, /metrics)\n",
                    hub->bound_address().c_str());
+    }
+    // gRPC beside REST: on the default address whenever the REST API runs, unless "off".
+    const bool grpc_default = cfg.grpc.listen.empty() && !cfg.api.listen.empty();
+    if (grpc_explicit || grpc_default) {
+      rpc::GrpcConfig gc;
+      gc.listen = grpc_default ? rpc::kDefaultListen : cfg.grpc.listen;
+      gc.tls_certificate = cfg.grpc.tls_certificate;
+      gc.tls_key = cfg.grpc.tls_key;
+      gc.client_ca = cfg.grpc.client_ca;
+      gc.token = cfg.grpc.token;
+      gc.rate_limit = cfg.grpc.rate_limit;
+      gc.rate_limit_burst = cfg.grpc.rate_limit_burst;
+      gc.max_streams = cfg.grpc.max_streams;
+      try {
+        grpc = std::make_unique<rpc::GrpcServer>(hub->state(), gc);
+        grpc->start();
+      } catch (const std::exception& e) {
+        if (!grpc_default) {
+          std::fprintf(stderr, "netscope: %s\n", e.what());
+          return 1;
+        }
+        // Only the implicit default may be busy (another netscope): run without gRPC.
+        std::fprintf(stderr, "netscope: warning: %s; gRPC disabled (use --grpc-listen)\n", e.what());
+        grpc.reset();
+      }
+      if (grpc && !quiet) {
+        std::fprintf(stderr, "netscope: gRPC on %s%s (netscope.v1.NetworkTracker, health, reflection)\n",
+                     grpc->bound_address().c_str(), grpc->tls() ? " with TLS" : "");
+      }
     }
   }
 
@@ -1089,6 +1121,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       });
     }
     hub->publish(control.snapshot());
+    if (grpc) grpc->stop();  // ends the streams before the hub goes
     hub->stop();
   }
   const std::uint64_t end_ns = unix_now_ns();

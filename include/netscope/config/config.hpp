@@ -31,6 +31,19 @@ struct ApiConfig {
   std::uint32_t history_seconds = 3600;
 };
 
+/// The gRPC server (docs/grpc.md).
+struct GrpcConfig {
+  std::string listen;            ///< "ADDR:PORT"; empty: 127.0.0.1:50051 when api.listen is set
+                                 ///< (skipped with a warning if taken); "off": no gRPC server
+  std::string tls_certificate;   ///< PEM certificate chain; with tls_key: TLS
+  std::string tls_key;           ///< PEM private key
+  std::string client_ca;         ///< PEM CA: require client certificates it signed (mTLS)
+  std::string token;             ///< bearer token required on every call when set
+  double rate_limit = 0;         ///< calls per second per client address; 0: unlimited
+  double rate_limit_burst = 0;   ///< 0: max(1, 2 x rate_limit)
+  std::uint32_t max_streams = 1024;  ///< open streaming calls at most
+};
+
 /// SQLite persistence.
 struct DatabaseConfig {
   std::string path;                       ///< empty: no database
@@ -69,6 +82,7 @@ struct Config {
   std::string flows_out;                ///< flow export file, empty for none
   std::string flows_format = "jsonl";   ///< "jsonl" or "csv"
   ApiConfig api;
+  GrpcConfig grpc;
   DatabaseConfig database;
   TxConfig tx;
   std::string filter;                                   ///< tcpdump expression for every port
