@@ -93,6 +93,11 @@ int prepare(const Options& o, bool dpdk, pk::Scenario& scenario, pk::GeneratorOp
   if (!dpdk && g.count == 0 && g.duration_ns == 0) {
     return usage_error("--count N or --duration SECONDS is required (the flow file sets no count)");
   }
+  if (scenario.flow_rates() && (o.rate_pps || o.rate_bps || o.rate_percent || o.pacing == "burst")) {
+    return usage_error(
+        "the flows set their own rate_pps: --rate-pps, --rate-bps, --rate-percent and "
+        "--pacing burst do not apply");
+  }
   g.rate_pps = o.rate_pps ? *o.rate_pps : scenario.rate_pps.value_or(1e6);
   g.pacing = o.pacing == "poisson" ? pk::Pacing::poisson : pk::Pacing::constant;
   if (o.start_time_s) {
@@ -157,7 +162,18 @@ int run_pcap(const Options& o) {
                "timestamps span %.6f s: %.0f pps (requested %.0f)\n",
                static_cast<unsigned long long>(n), static_cast<unsigned long long>(gen->bytes()),
                o.pcap_out.c_str(), secs, secs > 0 ? static_cast<double>(n) / secs : 0.0, span_s,
-               achieved, g.rate_pps);
+               achieved, gen->requested_pps());
+  if (scenario.flow_rates()) {
+    // Per flow over the run's span (the duration when given): frames / seconds.
+    const double run_s = g.duration_ns != 0 ? static_cast<double>(g.duration_ns) / 1e9 : span_s;
+    for (std::size_t i = 0; i < gen->flow_count(); ++i) {
+      const double a = run_s > 0 ? static_cast<double>(gen->flow_packets(i)) / run_s : 0.0;
+      std::fprintf(stderr, "netscope-gen: flow %s: %llu frames, %.1f pps (requested %.1f)\n",
+                   gen->flow(i).name.c_str(),
+                   static_cast<unsigned long long>(gen->flow_packets(i)), a,
+                   gen->flow(i).rate_pps);
+    }
+  }
   return 0;
 }
 
@@ -280,6 +296,7 @@ nlohmann::ordered_json stats_document(const Run& run, const rt::TxCounters& t,
   j["alloc_failures"] = t.alloc_failures;
   j["ports"] = nlohmann::ordered_json::array();
   j["lcores"] = nlohmann::ordered_json::array();
+  j["flows"] = nlohmann::ordered_json::array();
   for (const auto& e : run.engines) {
     nlohmann::ordered_json p;
     char name[RTE_ETH_NAME_MAX_LEN] = {};
@@ -309,6 +326,17 @@ nlohmann::ordered_json stats_document(const Run& run, const rt::TxCounters& t,
       l["retries"] = s.counters.retries;
       l["drops"] = s.counters.drops;
       j["lcores"].push_back(l);
+    }
+    for (const rt::TxFlowStats& f : e->flow_stats()) {
+      nlohmann::ordered_json fl;
+      fl["name"] = f.name;
+      fl["port"] = e->port();
+      fl["lcore"] = f.lcore;
+      fl["packets"] = f.packets;
+      fl["pps"] = f.pps();
+      fl["requested_pps"] = f.requested_pps > 0 ? nlohmann::ordered_json(f.requested_pps)
+                                                : nlohmann::ordered_json(nullptr);
+      j["flows"].push_back(fl);
     }
   }
   return j;
@@ -399,6 +427,8 @@ int run_dpdk(const Options& o, int eal_argc, char** eal_argv) {
       rate = {bps_unit, *o.rate_bps};
     } else if (!o.rate_percent && o.pacing != "burst" && scenario.rate_pps) {
       rate = {rt::RateUnit::pps, *scenario.rate_pps};
+    } else if (scenario.flow_rates()) {
+      rate = {rt::RateUnit::pps, scenario.flow_rate_sum()};
     }
     if (o.rate_percent) rate.unit = bps_unit;
     run.requested = rate;
@@ -545,6 +575,15 @@ int run_dpdk(const Options& o, int eal_argc, char** eal_argv) {
         si(t.bps_l2(), "bit/s").c_str(), vs.c_str(), static_cast<unsigned long long>(t.retries),
         static_cast<unsigned long long>(t.drops));
 
+    for (const auto& e : run.engines) {
+      if (!e->flow_rates()) continue;
+      for (const rt::TxFlowStats& f : e->flow_stats()) {
+        std::fprintf(stderr, "netscope-gen: port %u flow %s: %llu frames, %s (requested %s, %s)\n",
+                     e->port(), f.name.c_str(), static_cast<unsigned long long>(f.packets),
+                     si(f.pps(), "pps").c_str(), si(f.requested_pps, "pps").c_str(),
+                     deviation(f.pps(), f.requested_pps).c_str());
+      }
+    }
     if (!o.stats_json.empty() &&
         !write_file(o.stats_json, stats_document(run, t, stop_reason).dump(2) + "\n")) {
       std::fprintf(stderr, "netscope-gen: cannot write %s\n", o.stats_json.c_str());

@@ -185,6 +185,13 @@ std::string sa_group_key(const pk::FlowSpec& f, std::size_t index) {
 
 /// Flow indices per lane: groups of flows sharing SAs, largest weight first, each to the
 /// lane with the least weight so far. At most `max_lanes` lanes, none empty.
+/// A flow's share of its port: its weight, or with per-flow rates its rate in mpps
+/// (integer, so that the count splits exactly as with weights).
+std::uint64_t share_of(const pk::FlowSpec& f) noexcept {
+  if (f.rate_pps > 0.0) return std::max<std::uint64_t>(1, std::llround(f.rate_pps * 1000.0));
+  return f.weight;
+}
+
 std::vector<std::vector<std::size_t>> plan_lanes(const pk::Scenario& s, std::size_t max_lanes) {
   std::vector<std::vector<std::size_t>> groups;
   std::vector<std::uint64_t> group_weight;
@@ -196,7 +203,7 @@ std::vector<std::vector<std::size_t>> plan_lanes(const pk::Scenario& s, std::siz
       group_weight.push_back(0);
     }
     groups[it->second].push_back(i);
-    group_weight[it->second] += s.flows[i].weight;
+    group_weight[it->second] += share_of(s.flows[i]);
   }
   std::vector<std::size_t> order(groups.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -275,6 +282,19 @@ TxEngine::TxEngine(const pk::Scenario& scenario, const pk::GeneratorOptions& gen
     throw TxError("duration, drain timeout and rate must not be negative");
   }
   own_port_ = opt_.queues.empty();
+  if (scenario.flow_rates()) {
+    // Each flow's rate is its own: the port's rate is their sum, split over the lanes by
+    // the rates of their flows; a lane's Generator interleaves its flows by their schedules.
+    if (opt_.pacing == TxPacing::burst) {
+      throw TxError("the flows set rate_pps: pacing burst (no rate) does not apply");
+    }
+    if (opt_.rate.value > 0.0 &&
+        !(opt_.rate.unit == RateUnit::pps && opt_.rate.value == scenario.flow_rate_sum())) {
+      throw TxError("the flows set rate_pps: a port-wide rate does not apply");
+    }
+    opt_.rate = {RateUnit::pps, scenario.flow_rate_sum()};
+    flow_rates_ = true;
+  }
 
   std::size_t max_lanes = opt_.lcores.size();
   if (own_port_) {
@@ -298,7 +318,7 @@ TxEngine::TxEngine(const pk::Scenario& scenario, const pk::GeneratorOptions& gen
     lane->scenario.rate_pps = scenario.rate_pps;
     for (const std::size_t i : plan[k]) {
       lane->scenario.flows.push_back(scenario.flows[i]);
-      lane->weight += scenario.flows[i].weight;
+      lane->weight += share_of(scenario.flows[i]);
     }
     lane->gen_opt = gen_opt_;
     lane->gen_opt.seed =
@@ -428,6 +448,7 @@ void TxEngine::apply_rate() {
 
 void TxEngine::set_rate(const TxRate& rate) {
   if (launched_) throw TxError("set_rate after launch");
+  if (flow_rates_) throw TxError("the flows set rate_pps: a port-wide rate does not apply");
   if (!(rate.value >= 0.0)) throw TxError("the rate must not be negative");
   opt_.rate = rate;
   apply_rate();
@@ -544,6 +565,26 @@ TxCounters TxEngine::totals() const {
     t.seconds = std::max(t.seconds, s.counters.seconds);
   }
   return t;
+}
+
+std::vector<TxFlowStats> TxEngine::flow_stats() const {
+  if (launched_ && !waited_) throw TxError("flow_stats before wait()");
+  const double hz = static_cast<double>(rte_get_tsc_hz());
+  std::vector<TxFlowStats> out;
+  for (const auto& lane : lanes_) {
+    const std::uint64_t start = lane->start_tsc.load(std::memory_order_acquire);
+    const std::uint64_t end = lane->end_tsc.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < lane->gen->flow_count(); ++i) {
+      TxFlowStats f;
+      f.name = lane->gen->flow(i).name;
+      f.lcore = lane->lcore;
+      f.requested_pps = lane->gen->flow(i).rate_pps;
+      f.packets = lane->gen->flow_packets(i);
+      if (start != 0 && end > start) f.seconds = static_cast<double>(end - start) / hz;
+      out.push_back(std::move(f));
+    }
+  }
+  return out;
 }
 
 std::string TxEngine::truth_json() const {

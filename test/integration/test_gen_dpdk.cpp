@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <map>
 #include <memory>
 
 #include "harness.hpp"
@@ -379,6 +381,57 @@ TEST(GenDpdk, BitRateL2AndPercentOfLinkL1) {
   expect_within(pct["achieved"]["bps_l1"].get<double>(), 50e6, 0.05, "achieved L1 bit/s");
   const double l1_bits = 8.0 * (pct["bytes"].get<double>() + 24.0 * pct["packets"].get<double>());
   EXPECT_NEAR(pct["achieved"]["bps_l1"].get<double>(), l1_bits / pct["seconds"].get<double>(), 1.0);
+}
+
+TEST(GenDpdk, PerFlowRatesAndAchievedVersusRequestedEverySecond) {
+  const std::string dir = temp_dir();
+  const std::string yaml = dir + "/flows.yaml";
+  {
+    std::ofstream f(yaml);
+    f << "flows:\n"
+         "  - {name: fast, protocol: udp, rate_pps: 15000, l4: {src_port: 1}}\n"
+         "  - {name: slow, protocol: udp, rate_pps: 5000, l4: {src_port: 2}}\n"
+         "  - name: sa\n"
+         "    protocol: macsec\n"
+         "    rate_pps: 2500\n"
+         "    macsec: {sci: 0x0200000000010001, key: \"00112233445566778899aabbccddeeff\"}\n";
+  }
+  // Two TX lcores (sharing one CPU): the flows are split and each lane paces its own.
+  const RunResult g = gen(subdir(dir, "gen"),
+                          cat(eal({"net_null0"}, "--lcores", "0@0,1@1,2@1"),
+                              {"--", "--config", yaml, "--seed", "4", "--duration", "2.5",
+                               "--stats-json", dir + "/stats.json"}));
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  const json s = read_json(dir + "/stats.json");
+  ASSERT_TRUE(s.is_object()) << g.err;
+  EXPECT_EQ(s["requested"]["unit"], "pps");
+  EXPECT_EQ(s["requested"]["value"], 22500.0);
+  expect_within(s["achieved"]["pps"].get<double>(), 22500, 0.05, "port pps");
+  ASSERT_EQ(s["flows"].size(), 3u);
+  std::map<std::string, double> want = {{"fast", 15000}, {"slow", 5000}, {"sa", 2500}};
+  for (const json& f : s["flows"]) {
+    const std::string name = f["name"];
+    ASSERT_TRUE(want.count(name)) << name;
+    EXPECT_EQ(f["requested_pps"], want[name]);
+    expect_within(f["pps"].get<double>(), want[name], 0.05, "flow " + name + " pps");
+  }
+  // Once a second: the rate of that second and the average against the requested rate.
+  int per_second = 0;
+  for (const std::string& line : gen_lines(g.err)) {
+    if (line.find("this second") != std::string::npos &&
+        line.find("requested (") != std::string::npos) {
+      ++per_second;
+    }
+  }
+  EXPECT_GE(per_second, 2) << g.err;
+  EXPECT_NE(g.err.find("flow fast: "), std::string::npos) << g.err;
+
+  // A port-wide rate contradicts the flows' own rates: a usage error.
+  const RunResult bad = gen(subdir(dir, "bad"), cat(eal({"net_null0"}),
+                                                    {"--", "--config", yaml, "--rate-pps", "10",
+                                                     "--duration", "1"}));
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("rate_pps"), std::string::npos) << bad.err;
 }
 
 TEST(GenDpdk, CountIsExact) {

@@ -111,6 +111,18 @@ struct TxLaneStats {
   TxCounters counters;
 };
 
+/// One flow after the run: how many frames it got against its own rate.
+struct TxFlowStats {
+  std::string name;
+  unsigned lcore = 0;
+  double requested_pps = 0.0;  ///< the flow's rate_pps; 0 without per-flow rates
+  std::uint64_t packets = 0;   ///< frames built for it (sent, plus any dropped after a stop)
+  double seconds = 0.0;        ///< its lcore's sending time
+  [[nodiscard]] double pps() const noexcept {
+    return seconds > 0 ? static_cast<double>(packets) / seconds : 0.0;
+  }
+};
+
 /// Speed of `port`'s link in Mbit/s, 0 when the link is down or the PMD does not say.
 /// Does not wait.
 std::uint32_t link_speed_mbps(std::uint16_t port) noexcept;
@@ -125,7 +137,9 @@ class TxEngine {
   /// SA, at most the port's TX queues), builds one Generator per used lcore, creates the
   /// mempool and, unless TxOptions::queues is given, configures and starts the port.
   /// `generator` supplies the seed, crypto and truth thresholds; its count, duration,
-  /// rate and shard fields are set by the engine. With one lcore the frames are those of
+  /// rate and shard fields are set by the engine. When the flows set rate_pps, the rate is
+  /// their sum in pps (TxOptions::rate must be unset or equal, pacing not burst) and
+  /// every flow is sent at its own rate. With one lcore the frames are those of
   /// the same seed's pcap output. Allocates; throws TxError or packet::ConfigError.
   TxEngine(const packet::Scenario& scenario, const packet::GeneratorOptions& generator,
            const TxOptions& options);
@@ -137,6 +151,7 @@ class TxEngine {
   TxEngine& operator=(const TxEngine&) = delete;
 
   /// Replaces the rate before launch() (e.g. a percentage once the link speed is known).
+  /// Throws TxError when the flows set their own rate_pps.
   void set_rate(const TxRate& rate);
 
   /// Starts one TX loop per used lcore. Throws TxError when an lcore is busy. Once only.
@@ -154,6 +169,10 @@ class TxEngine {
   /// Totals and per-lcore numbers, read without locks while the loops run. Any thread.
   [[nodiscard]] TxCounters totals() const;
   [[nodiscard]] std::vector<TxLaneStats> lanes() const;
+  /// Per flow, after wait() (throws TxError between launch() and wait()).
+  [[nodiscard]] std::vector<TxFlowStats> flow_stats() const;
+  /// True when the flows set their own rate_pps.
+  [[nodiscard]] bool flow_rates() const noexcept { return flow_rates_; }
 
   /// The SA report the analyzer must produce for the frames actually sent (same schema as
   /// `netscope-gen --truth-out`). Not between launch() and wait() (throws TxError): replays each
@@ -187,6 +206,7 @@ class TxEngine {
   bool port_started_ = false;
   bool launched_ = false;
   bool waited_ = false;
+  bool flow_rates_ = false;  ///< the flows set rate_pps; the rate is their sum
   std::atomic<bool> stop_{false};
 };
 
