@@ -52,12 +52,22 @@ class Netscope:
         self.err = os.path.join(self.dir, "netscope.err")
         with open(self.err, "w") as err:
             self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
-        self.rest = "http://" + wait_for(self.err, r"API on http://([0-9.]+:[0-9]+)/")
-        self.grpc = wait_for(self.err, r"gRPC on ([0-9.]+:[0-9]+)")
+        try:
+            self.rest = "http://" + wait_for(self.err, r"API on http://([0-9.]+:[0-9]+)/")
+            self.grpc = wait_for(self.err, r"gRPC on ([0-9.]+:[0-9]+)")
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait()
+            raise
 
     def stop(self):
         self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=30)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return -1
 
 
 class PythonClient(unittest.TestCase):
@@ -67,15 +77,19 @@ class PythonClient(unittest.TestCase):
         subprocess.run([GEN, "--", "--builtin-demo", "--seed", "3", "--pcap-out", d + "/demo.pcap"], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cls.ns = Netscope(["--vdev=net_pcap0,rx_pcap=" + d + "/demo.pcap"], [])
-        end = time.time() + 30
-        while time.time() < end:
-            try:
-                if rest(cls.ns.rest, "/api/v1/stats/current").get("packets", 0) >= 20000:
-                    break
-            except urllib.error.HTTPError:  # 503 until the first snapshot
-                pass
-            time.sleep(0.2)
-        cls.client = NetScope(cls.ns.grpc)
+        try:
+            end = time.time() + 30
+            while time.time() < end:
+                try:
+                    if rest(cls.ns.rest, "/api/v1/stats/current").get("packets", 0) >= 20000:
+                        break
+                except urllib.error.HTTPError:  # 503 until the first snapshot
+                    pass
+                time.sleep(0.2)
+            cls.client = NetScope(cls.ns.grpc)
+        except BaseException:
+            cls.ns.stop()
+            raise
 
     @classmethod
     def tearDownClass(cls):

@@ -7,7 +7,9 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <future>
+#include <sstream>
 #include <map>
 #include <mutex>
 
@@ -568,6 +570,49 @@ TEST_F(Grpc, HundredConcurrentStreamingClients) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(h.streams(), 0u);
+}
+
+TEST_F(Grpc, NetscopeCtlTablesAndJson) {
+  const std::string ctl = binary("NETSCOPE_CTL_BIN") + " --server " + s_->grpc + " ";
+  int rc = -1;
+  const std::string stats = sh(ctl + "stats", &rc);
+  EXPECT_EQ(rc, 0) << stats;
+  EXPECT_NE(stats.find("packets     " + std::to_string(kDemoPackets + kLaterPackets)), std::string::npos) << stats;
+  const json sj = json::parse(sh(ctl + "--json stats", &rc), nullptr, false);
+  ASSERT_TRUE(sj.is_object());
+  EXPECT_EQ(sj["total_packets"], std::to_string(kDemoPackets + kLaterPackets));  // uint64 as a JSON string
+
+  // One JSON line per SA / anomaly, as many as REST lists.
+  const auto lines = [](const std::string& text) {
+    std::vector<json> out;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);) out.push_back(json::parse(l, nullptr, false));
+    return out;
+  };
+  const json sas = get_json(rest() + "/api/v1/sas?limit=10000");
+  const auto ctl_sas = lines(sh(ctl + "--json sas", &rc));
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(ctl_sas.size(), sas["sas"].size());
+  const json anomalies = rest_anomalies(rest());
+  const auto ctl_anomalies = lines(sh(ctl + "--json anomalies", &rc));
+  EXPECT_EQ(rc, 0);
+  ASSERT_EQ(ctl_anomalies.size(), anomalies.size());
+  for (std::size_t i = 0; i < anomalies.size(); ++i) {
+    EXPECT_EQ(ctl_anomalies[i]["id"], std::to_string(anomalies[i]["id"].get<std::uint64_t>())) << i;
+  }
+  const std::string table = sh(ctl + "anomalies --limit 3", &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_NE(table.find("EXPECTED"), std::string::npos) << table;
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 4) << table;
+
+  const std::string added = sh(ctl + "filters add 'udp port 53'", &rc);
+  EXPECT_EQ(rc, 0) << added;
+  EXPECT_NE(added.find("udp port 53"), std::string::npos) << added;
+  const std::string bad = sh(ctl + "flow nonsense 2>&1", &rc);
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(bad.find("INVALID_ARGUMENT: flow_id"), std::string::npos) << bad;
+  EXPECT_EQ(sh(binary("NETSCOPE_CTL_BIN") + " --server 127.0.0.1:1 --timeout 2 health 2>&1", &rc).find("UNAVAILABLE") != std::string::npos, true);
+  EXPECT_EQ(rc, 2);
 }
 
 /// netscope generating on a net_ring port and analyzing it: packets keep coming.
