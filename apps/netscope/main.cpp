@@ -1,7 +1,11 @@
 // netscope [EAL options] -- [options]: replay or capture traffic through the DPDK data
 // plane and report per-SA sequence anomalies.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
+#include "netscope/control/offline_report.hpp"
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -69,9 +73,6 @@ void add_options(CLI::App& app, Overrides& o) {
   app.add_option("--db", o.db, "SQLite database file for SAs, flows, anomalies and stats history");
   app.add_option("--filter", o.filter, "tcpdump-syntax filter for every port (compiled to eBPF, JIT)");
   app.add_option("--port-filter", o.port_filters, "PORT=EXPR: filter for one port (id or name); repeatable");
-  app.add_option("--gen", o.gen, "generate traffic from this flow file (or builtin-demo) on --tx-port");
-  app.add_option("--tx-port", o.tx_port, "port id the generator transmits on");
-  app.add_option("--tx-lcores", o.tx_lcores, "lcores for TX, taken from the end of the EAL list (default 1)");
   app.add_option("--xdp-prefilter", o.xdp_prefilter,
                  "net_af_xdp ports: load NetScope's XDP program, which sends only these to NetScope and the rest "
                  "to the kernel: comma-separated macsec, esp, ah, nat-t, or all");
@@ -79,6 +80,9 @@ void add_options(CLI::App& app, Overrides& o) {
   app.add_option("--rule", o.rules,
                  "include|exclude KEY=VALUE...: rule on decoded fields (protocol, sci, spi, mac, src_mac, dst_mac, "
                  "ip, src_ip, dst_ip, port, src_port, dst_port); repeatable, after capture.rules");
+  app.add_option("--gen", o.gen, "generate traffic from this flow file (or builtin-demo) on --tx-port");
+  app.add_option("--tx-port", o.tx_port, "port id the generator transmits on");
+  app.add_option("--tx-lcores", o.tx_lcores, "lcores for TX, taken from the end of the EAL list (default 1)");
   app.add_option("--tx-rate-pps", o.tx_rate_pps, "generator rate in frames/s (default: as fast as possible)");
   app.add_option("--tx-count", o.tx_count, "frames to generate (default: until stopped)");
   app.add_option("--tx-seed", o.tx_seed, "generator seed (default 1)");
@@ -118,9 +122,6 @@ netscope::config::Config build_config(const Overrides& o) {
     }
     c.port_filters.emplace_back(pf.substr(0, eq), pf.substr(eq + 1));
   }
-  if (o.gen) c.tx.scenario = *o.gen;
-  if (o.tx_port) c.tx.port = *o.tx_port;
-  if (o.tx_lcores) c.tx.lcores = *o.tx_lcores;
   if (o.xdp_prefilter) c.xdp_prefilter = netscope::config::parse_xdp_prefilter(*o.xdp_prefilter, "--xdp-prefilter");
   if (o.xdp_object) c.xdp_object = *o.xdp_object;
   for (const std::string& r : o.rules) {
@@ -130,6 +131,9 @@ netscope::config::Config build_config(const Overrides& o) {
       throw netscope::config::ConfigError("--rule '" + r + "': " + e.what());
     }
   }
+  if (o.gen) c.tx.scenario = *o.gen;
+  if (o.tx_port) c.tx.port = *o.tx_port;
+  if (o.tx_lcores) c.tx.lcores = *o.tx_lcores;
   if (o.tx_rate_pps) c.tx.rate_pps = *o.tx_rate_pps;
   if (o.tx_count) c.tx.count = *o.tx_count;
   if (o.tx_seed) c.tx.seed = *o.tx_seed;
@@ -150,7 +154,47 @@ netscope::config::Config build_config(const Overrides& o) {
 
 }  // namespace
 
+/// `netscope report --db FILE [--json] [-o FILE]`: the report from a database file, offline.
+int report_main(int argc, char** argv) {
+  CLI::App app{"Prints the report kept in a NetScope database file (no DPDK needed).\n"
+               "Usage: netscope report --db FILE [--json] [-o FILE]",
+               "netscope report"};
+  std::string db;
+  std::string out;
+  bool as_json = false;
+  std::size_t max_anomalies = 100000;
+  app.add_option("--db", db, "SQLite file written by netscope --db")->required();
+  app.add_flag("--json", as_json, "JSON (the report's SA, anomaly and flow sections) instead of text");
+  app.add_option("-o,--out", out, "write to FILE instead of standard output");
+  app.add_option("--max-anomalies", max_anomalies, "anomalies listed at most")->check(CLI::Range(0, 100000000));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    const nlohmann::json doc = netscope::control::report_from_database(db, max_anomalies);
+    std::FILE* f = out.empty() ? stdout : std::fopen(out.c_str(), "w");
+    if (f == nullptr) {
+      std::fprintf(stderr, "netscope report: cannot write %s: %s\n", out.c_str(), std::strerror(errno));
+      return 2;
+    }
+    if (as_json) {
+      const std::string text = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      std::fwrite(text.data(), 1, text.size(), f);
+    } else {
+      netscope::control::write_database_text(doc, f);
+    }
+    if (f != stdout) std::fclose(f);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "netscope report: %s\n", e.what());
+    return 2;
+  }
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "report") == 0) return report_main(argc - 1, argv + 1);
   // Split at "--": EAL options before it, ours after it (as dpdk-testpmd).
   int sep = argc;
   for (int i = 1; i < argc; ++i) {

@@ -200,7 +200,9 @@ Config apply(const YAML::Node& root, Config c) {
   }
   if (const auto a = root["api"]) {
     check_keys(a, "api", {"listen", "key", "cors_origins", "rate_limit", "rate_limit_burst", "tls_certificate",
-                          "metrics_require_key", "threads", "history_seconds"});
+                          "metrics_require_key", "threads", "history_seconds", "packet_tap_pps", "packet_stream_pps"});
+    if (a["packet_tap_pps"]) c.api.packet_tap_pps = scalar<std::uint64_t>(a["packet_tap_pps"], "api.packet_tap_pps");
+    if (a["packet_stream_pps"]) c.api.packet_stream_pps = scalar<std::uint64_t>(a["packet_stream_pps"], "api.packet_stream_pps");
     if (a["listen"]) c.api.listen = scalar<std::string>(a["listen"], "api.listen");
     if (a["key"]) c.api.key = scalar<std::string>(a["key"], "api.key");
     if (const auto o = a["cors_origins"]) {
@@ -228,7 +230,8 @@ Config apply(const YAML::Node& root, Config c) {
     if (g["max_streams"]) c.grpc.max_streams = scalar<std::uint32_t>(g["max_streams"], "grpc.max_streams");
   }
   if (const auto d = root["database"]) {
-    check_keys(d, "database", {"path", "flush_interval", "batch_rows", "retention_days", "raw_retention_hours"});
+    check_keys(d, "database", {"path", "flush_interval", "batch_rows", "retention_days", "raw_retention_hours", "restore"});
+    if (d["restore"]) c.database.restore = scalar<bool>(d["restore"], "database.restore");
     if (d["path"]) c.database.path = scalar<std::string>(d["path"], "database.path");
     if (d["flush_interval"]) c.database.flush_interval_s = scalar<double>(d["flush_interval"], "database.flush_interval");
     if (d["batch_rows"]) c.database.batch_rows = scalar<std::uint32_t>(d["batch_rows"], "database.batch_rows");

@@ -339,6 +339,20 @@ HttpResponse Api::route(const HttpRequest& r) {
   if (a == "flows" && n == 2) return only_get([&] { return flow(id_segment(seg[3], "flow")); });
   if (a == "sas" && n == 1) return only_get([&] { return sas(r); });
   if (a == "sas" && n == 2) return only_get([&] { return sa(id_segment(seg[3], "SA")); });
+  // Per-SA subresources. The capstone API calls sequence-tracked flows "flows", so
+  // flows/{id}/... takes an SA id (as sas/{id}/...); finished-flow records have no sequence.
+  if ((a == "flows" || a == "sas") && n == 3) {
+    const std::string_view sub = seg[4];
+    const std::uint64_t id = id_segment(seg[3], "SA");
+    if (sub == "sequence") return only_get([&] { return sa_sequence(id); });
+    if (sub == "gaps") return only_get([&] { return sa_anomalies(r, id, true); });
+    if (sub == "anomalies") return only_get([&] { return sa_anomalies(r, id, false); });
+    if (sub == "reset") {
+      if (!post) return method_not_allowed("POST");
+      return sa_reset(r, id);
+    }
+  }
+  if (a == "packets" && n == 2 && seg[3] == "recent") return only_get([&] { return packets_recent(r); });
   if (a == "anomalies" && n == 1) return only_get([&] { return anomalies(r); });
   if (a == "anomalies" && n == 2) return only_get([&] { return anomaly(id_segment(seg[3], "anomaly")); });
   if (a == "config" && n == 1) return only_get([&] { return config(); });
@@ -598,6 +612,87 @@ HttpResponse Api::sa(std::uint64_t id) const {
   const SaView* v = pub->find_sa(id);
   if (v == nullptr) throw ApiError(404, "not_found", "no SA with id " + std::to_string(id));
   return json_response(200, sa_json(*v));
+}
+
+HttpResponse Api::sa_sequence(std::uint64_t id) const {
+  const auto pub = need_snapshot(st_);
+  const SaView* v = pub->find_sa(id);
+  if (v == nullptr) throw ApiError(404, "not_found", "no SA with id " + std::to_string(id));
+  return json_response(200, sequence_json(*v));
+}
+
+HttpResponse Api::sa_anomalies(const HttpRequest& r, std::uint64_t id, bool gaps_only) const {
+  const Query q(r.query);
+  if (q.has("sa")) throw ApiError(400, "bad_parameter", "query parameter 'sa': the SA is in the path");
+  if (gaps_only && q.has("type")) throw ApiError(400, "bad_parameter", "query parameter 'type': gaps lists gaps only");
+  const auto pub = need_snapshot(st_);
+  if (pub->find_sa(id) == nullptr) throw ApiError(404, "not_found", "no SA with id " + std::to_string(id));
+  HttpRequest sub = r;
+  sub.query += (sub.query.empty() ? "" : "&") + std::string("sa=") + std::to_string(id);
+  if (gaps_only) sub.query += "&type=gap";
+  return anomalies(sub);
+}
+
+HttpResponse Api::sa_reset(const HttpRequest& r, std::uint64_t id) {
+  Query(r.query).allow_only({"api_key"});
+  if (!r.body.empty()) {
+    const json b = object_body(r);
+    if (!b.empty()) throw ApiError(400, "bad_body", "reset takes no body (or {})");
+  }
+  const auto pub = need_snapshot(st_);
+  if (pub->find_sa(id) == nullptr) throw ApiError(404, "not_found", "no SA with id " + std::to_string(id));
+  Command c;
+  c.type = Command::Type::reset_flow;
+  c.id = id;
+  if (!st_.push_command(std::move(c))) throw ApiError(503, "busy", "command queue full; retry later");
+  return json_response(202, {{"id", id}, {"reset", "requested"}});
+}
+
+HttpResponse Api::packets_recent(const HttpRequest& r) const {
+  const Query q(r.query);
+  q.allow_only({"flow_id", "sa", "class", "verdict", "port", "count", "api_key"});
+  std::optional<std::uint64_t> sa;
+  for (const char* name : {"flow_id", "sa"}) {
+    if (const auto t = q.str(name)) {
+      sa = parse_id(*t);
+      if (!sa) throw ApiError(400, "bad_parameter", std::string("query parameter '") + name + "': an SA id");
+    }
+  }
+  std::optional<std::string> cls;
+  if (const auto t = q.str("class")) {
+    bool known = false;
+    for (std::size_t i = 0; i < engine::kTrafficClassCount; ++i) known |= *t == engine::to_string(static_cast<engine::TrafficClass>(i));
+    if (!known) throw ApiError(400, "bad_parameter", "query parameter 'class': macsec, esp, ah, ike, tcp, udp, icmp, icmpv6, other_ip, arp or other");
+    cls = std::string(*t);
+  }
+  std::optional<std::string> verdict;
+  if (const auto t = q.str("verdict")) {
+    bool known = false;
+    for (int i = 0; i <= static_cast<int>(engine::PacketVerdict::malformed); ++i) known |= *t == engine::to_string(static_cast<engine::PacketVerdict>(i));
+    if (!known) {
+      throw ApiError(400, "bad_parameter", "query parameter 'verdict': none, in_order, gap, duplicate, reordered, out_of_window, rollover, "
+                                           "reset, rekey, stuck or malformed");
+    }
+    verdict = std::string(*t);
+  }
+  const auto port = q.opt_u64("port", 0, 65535);
+  const std::uint64_t count = q.u64("count", 100, 1, kMaxPage);
+  const json body = st_.packets.read([&](const std::deque<StoredPacket>& items) {
+    json list = json::array();
+    for (auto it = items.rbegin(); it != items.rend() && list.size() < count; ++it) {
+      const engine::PacketSummary& p = it->pkt;
+      if (sa && (!p.has_sa || sa_id(p.sa) != *sa)) continue;
+      if (cls && engine::to_string(p.cls) != *cls) continue;
+      if (verdict && engine::to_string(p.verdict) != *verdict) continue;
+      if (port && p.port != *port) continue;
+      list.push_back(packet_json(*it));
+    }
+    return json{{"packets", std::move(list)}, {"stored", items.size()}};
+  });
+  json out = body;
+  out["tapped"] = st_.counters.packets_received.load(std::memory_order_relaxed);
+  out["dropped"] = st_.counters.ingest_dropped_packets.load(std::memory_order_relaxed);
+  return json_response(200, out);
 }
 
 HttpResponse Api::anomalies(const HttpRequest& r) const {

@@ -228,10 +228,16 @@ void snapshot_metrics(Exposition& x, const Published& pub) {
   x.sample("netscope_ring_waits_total", {}, s.ring_waits);
   x.family("netscope_wrong_lcore_packets_total", "Packets analyzed on a worker that does not own their SA or flow.", C);
   x.sample("netscope_wrong_lcore_packets_total", {}, s.wrong_lcore);
-  flow_analysis_metrics(x, s.analysis);
+  x.family("netscope_packet_tap_packets_total", "Packet summaries the workers handed to the packet tap (sampled; api.packet_tap_pps).", C);
+  x.sample("netscope_packet_tap_packets_total", {}, s.tap_packets);
+  x.family("netscope_packet_tap_dropped_total", "Packet summaries lost on a full worker-to-control tap ring.", C);
+  x.sample("netscope_packet_tap_dropped_total", {}, s.tap_dropped);
+  x.family("netscope_api_sa_resets_total", "SAs reset through the API (flows/{id}/reset).", C);
+  x.sample("netscope_api_sa_resets_total", {}, s.sa_resets);
   x.family("netscope_rules_excluded_packets_total",
            "Packets the include/exclude rules on decoded fields kept out of the analysis.", C);
   x.sample("netscope_rules_excluded_packets_total", {}, s.rules_excluded);
+  flow_analysis_metrics(x, s.analysis);
   x.family("netscope_mempool_in_use_mbufs", "Mbufs of the packet pool in use.", G);
   x.sample("netscope_mempool_in_use_mbufs", {}, s.mempool_in_use);
   x.family("netscope_mempool_size_mbufs", "Mbufs in the packet pool.", G);
@@ -263,6 +269,7 @@ void hub_metrics(Exposition& x, const HubState& st) {
   x.sample("netscope_hub_dropped_records_total", {{"reason", "flow"}}, ld(h.ingest_dropped_flows));
   x.sample("netscope_hub_dropped_records_total", {{"reason", "database"}}, ld(st.db.rows_dropped));
   x.sample("netscope_hub_dropped_records_total", {{"reason", "command"}}, ld(h.commands_dropped));
+  x.sample("netscope_hub_dropped_records_total", {{"reason", "packet"}}, ld(h.ingest_dropped_packets));
 
   x.family("netscope_api_requests_total", "HTTP requests received by the API server.", C);
   x.sample("netscope_api_requests_total", {}, ld(h.http_requests));

@@ -58,6 +58,10 @@ std::shared_ptr<const Published> make_published(std::shared_ptr<const Snapshot> 
       m.s.bytes += v.s.bytes;
       m.s.first_seq = std::min(m.s.first_seq, v.s.first_seq);
       m.s.highest_seq = std::max(m.s.highest_seq, v.s.highest_seq);
+      if (v.s.last_seen_ns > m.s.last_seen_ns) {  // recent numbers: the lcore that saw it last
+        m.s.recent = v.s.recent;
+        m.s.recent_count = v.s.recent_count;
+      }
       m.s.first_seen_ns = std::min(m.s.first_seen_ns, v.s.first_seen_ns);
       m.s.last_seen_ns = std::max(m.s.last_seen_ns, v.s.last_seen_ns);
       m.s.extended |= v.s.extended;

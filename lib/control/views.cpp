@@ -45,6 +45,54 @@ json sa_json(const SaView& v) {
   return j;
 }
 
+json sequence_json(const SaView& v) {
+  json j;
+  j["id"] = v.id;
+  put_sa_identity(j, v.s.key);
+  j["packets"] = v.s.counters.packets;
+  j["first_seq"] = v.s.first_seq;
+  j["highest_seq"] = v.s.highest_seq;
+  j["last_seen"] = v.s.last_seen_ns;
+  json recent = json::array();
+  for (std::size_t i = 0; i < std::min<std::size_t>(v.s.recent_count, v.s.recent.size()); ++i) recent.push_back(v.s.recent[i]);
+  j["recent"] = std::move(recent);
+  return j;
+}
+
+json packet_json(const StoredPacket& sp) {
+  const engine::PacketSummary& p = sp.pkt;
+  json j = {{"id", sp.id},
+            {"timestamp", p.timestamp_ns},
+            {"packet_index", p.packet_index},
+            {"port", p.port},
+            {"lcore", p.lcore},
+            {"length", p.wire_len},
+            {"class", std::string(engine::to_string(p.cls))},
+            {"verdict", std::string(engine::to_string(p.verdict))}};
+  if (p.verdict == engine::PacketVerdict::malformed) {
+    j["malformed"] = std::string(decode::to_string(static_cast<decode::Malformed>(p.malformed)));
+  }
+  if (p.has_sa) {
+    json sa;
+    sa["id"] = sa_id(p.sa);
+    put_sa_identity(sa, p.sa);
+    j["sa"] = std::move(sa);
+    j["seq"] = p.seq;
+  }
+  if (p.has_flow) {
+    const flow::FlowKey& k = p.flow;
+    const bool fwd = p.forward;
+    j["flow"] = {{"ip_version", k.ip_version},
+                 {"protocol", k.protocol},
+                 {"src", seq::ip_text(fwd ? k.addr_a : k.addr_b, k.ip_version)},
+                 {"src_port", fwd ? k.port_a : k.port_b},
+                 {"dst", seq::ip_text(fwd ? k.addr_b : k.addr_a, k.ip_version)},
+                 {"dst_port", fwd ? k.port_b : k.port_a},
+                 {"vlan", k.vlan}};
+  }
+  return j;
+}
+
 json flow_json(const StoredFlow& sf) {
   const engine::FlowRecord& f = sf.rec;
   const std::uint64_t bytes = f.a_to_b.bytes + f.b_to_a.bytes;

@@ -85,20 +85,23 @@ std::uint32_t toeplitz_6d5a(std::span<const std::uint8_t> data) noexcept {
   return h;
 }
 
+std::uint32_t shard_hash(const seq::SaKey& sa) noexcept {
+  std::uint8_t buf[20];
+  if (sa.protocol == seq::SaProtocol::macsec) {
+    for (int i = 0; i < 8; ++i) buf[i] = static_cast<std::uint8_t>(sa.sci >> (56 - 8 * i));
+    return toeplitz_6d5a({buf, 8});
+  }
+  const std::size_t alen = sa.ip_version == 6 ? 16 : 4;
+  std::memcpy(buf, sa.dst.data(), alen);
+  for (int i = 0; i < 4; ++i) buf[alen + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(sa.spi >> (24 - 8 * i));
+  return toeplitz_6d5a({buf, alen + 4});
+}
+
 std::uint32_t shard_hash(const decode::DecodedPacket& p) noexcept {
   std::uint8_t buf[36];
   seq::SaKey sa;
   std::uint32_t seq32 = 0;
-  if (seq::sa_key_of(p, sa, seq32)) {
-    if (sa.protocol == seq::SaProtocol::macsec) {
-      for (int i = 0; i < 8; ++i) buf[i] = static_cast<std::uint8_t>(sa.sci >> (56 - 8 * i));
-      return toeplitz_6d5a({buf, 8});
-    }
-    const std::size_t alen = sa.ip_version == 6 ? 16 : 4;
-    std::memcpy(buf, sa.dst.data(), alen);
-    for (int i = 0; i < 4; ++i) buf[alen + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(sa.spi >> (24 - 8 * i));
-    return toeplitz_6d5a({buf, alen + 4});
-  }
+  if (seq::sa_key_of(p, sa, seq32)) return shard_hash(sa);
   flow::FlowKey k;
   bool fwd = true;
   if (flow::flow_key_of(p, k, fwd)) {
@@ -187,8 +190,9 @@ void Worker::emit_flow(const flow::FlowEntry& e, flow::EndReason reason, std::ui
   if (sensors_) sensors_->on_flow_end(e);
 }
 
-void Worker::track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
-                      std::uint64_t ts, std::uint16_t port, std::uint64_t index) noexcept {
+PacketVerdict Worker::track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
+                               std::uint64_t ts, std::uint16_t port, std::uint64_t index,
+                               std::uint64_t& seq) noexcept {
   (void)p;
   const seq::SaKey& key = s.sa_key;
   const std::uint32_t seq32 = s.seq32;
@@ -196,7 +200,8 @@ void Worker::track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint
   seq::SaEntry* e = s.sa_entry != nullptr ? s.sa_entry : sas_.find_or_insert(key, s.sa_hash, created);
   if (e == nullptr) [[unlikely]] {
     counters_->sa_table_full.add();
-    return;
+    seq = seq32;
+    return PacketVerdict::none;
   }
   if (created) [[unlikely]] {
     counters_->sas_created.add();
@@ -215,9 +220,74 @@ void Worker::track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint
   e->bytes += wire_len;
   e->last_seen_ns = ts;
   const seq::Observation obs = e->tracker.track(seq32, sas_.bitmap(*e), sas_.config());
+  sas_.note_recent(*e, obs.got);
+  seq = obs.got;
   for (std::uint8_t i = 0; i < obs.event_count; ++i) {
     record(obs.events[i], key, obs.expected, obs.got, obs.counts[i], ts, port, index);
   }
+  if (obs.event_count == 0) return PacketVerdict::in_order;
+  // The tap shows the event that says most about this packet: a rollover comes with
+  // the packet's own verdict as its second event.
+  const seq::EventType t = obs.event_count == 2 && obs.events[0] == seq::EventType::rollover ? obs.events[1] : obs.events[0];
+  return static_cast<PacketVerdict>(static_cast<std::uint8_t>(t) + 2);
+}
+
+void Worker::tap(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s,
+                 PacketVerdict v, std::uint64_t seq) noexcept {
+  PacketSummary t;
+  t.timestamp_ns = f.timestamp_ns;
+  t.packet_index = f.packet_index;
+  t.seq = seq;
+  if (s.has_sa) t.sa = s.sa_key;
+  if (s.has_flow) t.flow = s.flow_key;
+  t.wire_len = f.wire_len;
+  t.port = f.port;
+  t.lcore = cfg_.lcore;
+  t.cls = classify(p);
+  t.malformed = static_cast<std::uint8_t>(p.malformed);
+  t.verdict = p.malformed != decode::Malformed::none && v == PacketVerdict::none ? PacketVerdict::malformed : v;
+  t.has_sa = s.has_sa;
+  t.has_flow = s.has_flow;
+  t.forward = s.forward;
+  counters_->tap_packets.add();
+  if (!sink_.on_packet(t)) counters_->tap_dropped.add();
+}
+
+bool Worker::request_sa_reset(const seq::SaKey& key) noexcept {
+  const std::uint32_t head = reset_head_.load(std::memory_order_relaxed);
+  if (head - reset_tail_.load(std::memory_order_acquire) >= reset_keys_.size()) return false;
+  reset_keys_[head % reset_keys_.size()] = key;
+  reset_head_.store(head + 1, std::memory_order_release);
+  return true;
+}
+
+void Worker::apply_resets() noexcept {
+  const std::uint32_t head = reset_head_.load(std::memory_order_acquire);
+  std::uint32_t tail = reset_tail_.load(std::memory_order_relaxed);
+  if (tail == head) [[likely]] return;
+  for (; tail != head; ++tail) {
+    const seq::SaKey& key = reset_keys_[tail % reset_keys_.size()];
+    if (seq::SaEntry* e = sas_.lookup(key, seq::hash(key))) {
+      sas_.reset(*e, extended_for(key));
+      counters_->sa_resets.add();
+      sink_.on_sa(summarize(sas_, *e, cfg_.lcore));
+    }
+  }
+  reset_tail_.store(tail, std::memory_order_release);
+}
+
+bool Worker::restore_sa(const SaSummary& s) noexcept {
+  bool created = false;
+  seq::SaEntry* e = sas_.find_or_insert(s.key, seq::hash(s.key), created);
+  if (e == nullptr) return false;
+  if (created) counters_->sas_created.add();
+  e->tracker.restore(s.counters, s.first_seq, s.highest_seq, s.extended != 0 || extended_for(s.key),
+                     s.extended_inferred != 0, sas_.bitmap(*e));
+  e->bytes = s.bytes;
+  e->first_seen_ns = s.first_seen_ns;
+  e->last_seen_ns = s.last_seen_ns;
+  e->port = s.port;
+  return true;
 }
 
 void Worker::track_flow(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
@@ -325,10 +395,13 @@ void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const St
   const auto cls = static_cast<std::size_t>(classify(p));
   c.class_packets[cls].add();
   c.class_bytes[cls].add(f.wire_len);
-  if (s.has_sa) track_sa(p, s, f.wire_len, f.timestamp_ns, f.port, f.packet_index);
+  PacketVerdict verdict = PacketVerdict::none;
+  std::uint64_t seq = 0;
+  if (s.has_sa) verdict = track_sa(p, s, f.wire_len, f.timestamp_ns, f.port, f.packet_index, seq);
   if (s.has_flow) track_flow(p, s, f.wire_len, f.timestamp_ns, f.bytes);
   if (p.has(decode::kLayerIpFragment) && cfg_.analysis.reassembly) [[unlikely]] track_fragment(f, p);
   if (p.has(decode::kLayerIcmp) || p.has(decode::kLayerIcmpv6)) [[unlikely]] link_icmp_error(f.bytes, p);
+  if (c.tap_packets.value() < tap_grant_.load(std::memory_order_relaxed)) [[unlikely]] tap(f, p, s, verdict, seq);
   if (sensors_) {
     sensors_->on_packet(f.bytes, p, f.wire_len, f.timestamp_ns, s.has_flow ? &s.flow_key : nullptr, s.flow_hash,
                         s.forward, s.has_flow && p.has(decode::kLayerTcp) ? flows_.find(s.flow_key, s.flow_hash) : nullptr);
@@ -373,6 +446,7 @@ SaSummary summarize(const seq::SaTable& t, const seq::SaEntry& e, std::uint16_t 
   s.lcore = lcore;
   s.extended = e.tracker.extended() ? 1 : 0;
   s.extended_inferred = e.tracker.extended_inferred() ? 1 : 0;
+  s.recent_count = static_cast<std::uint8_t>(t.recent(e, s.recent));
   return s;
 }
 
@@ -381,6 +455,7 @@ void Worker::publish_all_sas() noexcept {
 }
 
 void Worker::maintain(std::uint64_t now) noexcept {
+  apply_resets();
   for (std::uint32_t i = 0; i < cfg_.sa_publish_work && sas_.size() != 0; ++i) {
     if (const seq::SaEntry* e = sas_.slot(sa_cursor_)) {
       if (!sink_.on_sa(summarize(sas_, *e, cfg_.lcore))) break;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <bit>
 
 #include "netscope/util/hash.hpp"
@@ -91,6 +92,24 @@ SaTable::SaTable(std::uint32_t capacity, const TrackerConfig& cfg) : cfg_(cfg) {
   entries_ = std::make_unique<SaEntry[]>(max_size_);
   index_ = std::make_unique<std::uint64_t[]>(capacity_);
   bitmaps_ = std::make_unique<std::uint64_t[]>(static_cast<std::size_t>(max_size_) * words_);
+  recent_ = std::make_unique<std::uint64_t[]>(static_cast<std::size_t>(max_size_) * kRecentSeq);
+}
+
+std::uint32_t SaTable::recent(const SaEntry& e, std::span<std::uint64_t, kRecentSeq> out) const noexcept {
+  const std::uint64_t* ring = recent_.get() + index_of(e) * kRecentSeq;
+  const std::uint32_t n = e.recent_count;
+  const std::uint32_t start = (e.recent_head + kRecentSeq - n) % kRecentSeq;
+  for (std::uint32_t i = 0; i < n; ++i) out[i] = ring[(start + i) % kRecentSeq];
+  return n;
+}
+
+void SaTable::reset(SaEntry& e, bool extended) noexcept {
+  e.tracker.init(extended);
+  e.bytes = 0;
+  e.recent_head = 0;
+  e.recent_count = 0;
+  const std::span<std::uint64_t> b = bitmap(e);
+  std::fill(b.begin(), b.end(), 0);
 }
 
 const SaEntry* SaTable::find(const SaKey& key, std::uint64_t h) const noexcept {
@@ -122,6 +141,8 @@ SaEntry* SaTable::find_or_insert(const SaKey& key, std::uint64_t h, bool& create
   e.used = true;
   e.key = key;
   e.bytes = 0;
+  e.recent_head = 0;
+  e.recent_count = 0;
   e.tracker.init(false);
   ++size_;
   index_[i] = (static_cast<std::uint64_t>(tag) << 32) | size_;

@@ -110,6 +110,18 @@ void SequenceTracker::init(bool extended) noexcept {
   extended_ = extended;
 }
 
+void SequenceTracker::restore(const SequenceCounters& c, std::uint64_t first_seq,
+                              std::uint64_t highest, bool extended, bool extended_inferred,
+                              std::span<std::uint64_t> bitmap) noexcept {
+  *this = SequenceTracker{};
+  extended_ = extended && !extended_inferred;
+  inferred_extended_ = extended_inferred;
+  baseline(highest, bitmap);
+  started_ = true;
+  first_seq_ = first_seq;
+  counters_ = c;
+}
+
 void SequenceTracker::baseline(std::uint64_t seq, std::span<std::uint64_t> bitmap) noexcept {
   floor_ = seq;
   highest_ = seq;

@@ -29,8 +29,10 @@
 
 #include "filter.hpp"
 #include "flow_export.hpp"
+#include "netscope/control/database.hpp"
 #include "netscope/control/hub.hpp"
 #include "netscope/rpc/server.hpp"
+#include "netscope/control/state.hpp"
 #include "netscope/packet/scenario.hpp"
 #include "netscope/runtime/tx.hpp"
 #include "netscope/engine/worker.hpp"
@@ -80,9 +82,11 @@ class RingSink final : public engine::RecordSink {
                                    static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
     sas_ = rte_ring_create_elem((name + "_s").c_str(), sizeof(engine::SaSummary), 4096,
                                 static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    packets_ = rte_ring_create_elem((name + "_p").c_str(), sizeof(engine::PacketSummary), 8192,
+                                    static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
     sensors_ = rte_ring_create_elem((name + "_n").c_str(), sizeof(engine::SensorRecord), size,
                                     static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (flows_ == nullptr || events_ == nullptr || sas_ == nullptr || sensors_ == nullptr) {
+    if (flows_ == nullptr || events_ == nullptr || sas_ == nullptr || packets_ == nullptr || sensors_ == nullptr) {
       throw std::runtime_error("cannot create record rings: " + std::string(rte_strerror(rte_errno)));
     }
   }
@@ -90,6 +94,7 @@ class RingSink final : public engine::RecordSink {
     rte_ring_free(flows_);
     rte_ring_free(events_);
     rte_ring_free(sas_);
+    rte_ring_free(packets_);
     rte_ring_free(sensors_);
   }
   RingSink(const RingSink&) = delete;
@@ -101,6 +106,10 @@ class RingSink final : public engine::RecordSink {
   bool on_sa(const engine::SaSummary& s) noexcept override {
     return rte_ring_sp_enqueue_elem(sas_, const_cast<engine::SaSummary*>(&s), sizeof s) == 0;
   }
+  /// The packet tap is best effort: never wait (the worker counts refusals).
+  bool on_packet(const engine::PacketSummary& p) noexcept override {
+    return rte_ring_sp_enqueue_elem(packets_, const_cast<engine::PacketSummary*>(&p), sizeof p) == 0;
+  }
   /// Sensor records (detection inputs, top talkers, topology): like flow records.
   bool on_sensor(const engine::SensorRecord& r) noexcept override { return put(sensors_, &r, sizeof r); }
   void set_blocking(bool b) noexcept { blocking_ = b; }
@@ -108,6 +117,7 @@ class RingSink final : public engine::RecordSink {
   rte_ring* flows_ = nullptr;
   rte_ring* events_ = nullptr;
   rte_ring* sas_ = nullptr;
+  rte_ring* packets_ = nullptr;
   rte_ring* sensors_ = nullptr;
 
  private:
@@ -122,7 +132,7 @@ class RingSink final : public engine::RecordSink {
   const RunFlags& flags_;
 };
 static_assert(sizeof(engine::FlowRecord) % 4 == 0 && sizeof(engine::AnomalyEvent) % 4 == 0 &&
-              sizeof(engine::SaSummary) % 4 == 0);
+              sizeof(engine::SaSummary) % 4 == 0 && sizeof(engine::PacketSummary) % 4 == 0);
 
 /// Everything one worker lcore owns.
 struct alignas(64) WorkerContext {
@@ -502,6 +512,13 @@ struct Control {
         for (unsigned i = 0; i < n; ++i) sas[su[i].key] = su[i];
         moved += n;
       }
+      engine::PacketSummary ps[32];
+      while ((n = rte_ring_sc_dequeue_burst_elem(w->sink->packets_, ps, sizeof ps[0], 32, nullptr)) > 0) {
+        if (hub != nullptr) {
+          for (unsigned i = 0; i < n; ++i) hub->on_packet(ps[i]);
+        }
+        moved += n;
+      }
       moved += drain_sensors(*w);
     }
     return moved;
@@ -560,8 +577,11 @@ struct Control {
       s->flows_evicted += c.flows_evicted.value();
       s->flow_records_dropped += c.flow_records_dropped.value();
       s->wrong_lcore += c.wrong_lcore.value();
-      s->analysis.add(c.analysis, w->worker->reassembly());
+      s->tap_packets += c.tap_packets.value();
+      s->tap_dropped += c.tap_dropped.value();
+      s->sa_resets += c.sa_resets.value();
       s->rules_excluded += c.rules_excluded.value();
+      s->analysis.add(c.analysis, w->worker->reassembly());
       control::LcoreStats l;
       l.lcore = w->lcore;
       l.role = rxs.empty() ? "rx+worker" : "worker";
@@ -641,6 +661,33 @@ struct Control {
   }
 
   bool paused = false;
+  std::uint64_t last_tap_tsc = 0;
+  std::vector<seq::SaKey> pending_resets;  ///< mailbox was full: retried each tick
+
+  /// Packet tap: each worker may tap its share of the hub's rate in the next 10 ms.
+  void grant_tap(std::uint64_t now) {
+    if (hub == nullptr) return;
+    last_tap_tsc = now;
+    const std::uint64_t rate = hub->tap_rate();
+    const std::uint64_t share = rate == 0 ? 0 : std::max<std::uint64_t>(1, rate / 100 / std::max<std::size_t>(1, workers.size()));
+    for (auto& w : workers) w->worker->grant_tap(w->worker->counters().tap_packets.value() + share);
+  }
+
+  /// API reset of one SA (by its API id): every worker that holds it starts it again.
+  void reset_sa(std::uint64_t id) {
+    for (const auto& [key, su] : sas) {
+      if (control::sa_id(key) == id) pending_resets.push_back(key);
+    }
+  }
+  void push_resets() {
+    std::size_t kept = 0;
+    for (const seq::SaKey& k : pending_resets) {
+      bool all = true;
+      for (auto& w : workers) all = w->worker->request_sa_reset(k) && all;
+      if (!all) pending_resets[kept++] = k;  // a mailbox was full; a worker may see it twice
+    }
+    pending_resets.resize(kept);
+  }
 
   /// Publishes a snapshot to the hub about once a second and applies API commands.
   void serve() {
@@ -648,9 +695,12 @@ struct Control {
     while (auto cmd = hub->poll_command()) {
       if (cmd->type == control::Command::Type::pause) paused = true;
       if (cmd->type == control::Command::Type::resume) paused = false;
+      if (cmd->type == control::Command::Type::reset_flow) reset_sa(cmd->id);
       g.paused.store(paused, std::memory_order_relaxed);
     }
+    if (!pending_resets.empty()) push_resets();
     const std::uint64_t now = rte_rdtsc();
+    if (now - last_tap_tsc >= hz / 100) grant_tap(now);
     if (now - last_snapshot_tsc >= hz) {
       last_snapshot_tsc = now;
       hub->publish(snapshot());
@@ -1000,6 +1050,8 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     hc.metrics_require_key = cfg.api.metrics_require_key;
     hc.api_threads = cfg.api.threads;
     hc.history_seconds = cfg.api.history_seconds;
+    hc.tap_idle_pps = cfg.api.packet_tap_pps;
+    hc.tap_stream_pps = cfg.api.packet_stream_pps;
     hc.max_events = cfg.max_anomalies;
     hc.db_flush_interval_ms = static_cast<unsigned>(cfg.database.flush_interval_s * 1000);
     hc.db_batch_rows = cfg.database.batch_rows;
@@ -1050,6 +1102,29 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   const std::uint64_t start_ns = unix_now_ns();
   Control control{cfg, ports, workers, rxs, exporter.get(), quiet, {}, {}};
   control.hub = hub.get();
+  if (hub && !cfg.database.path.empty() && cfg.database.restore) {
+    // Continue the SAs of an earlier run on the same database: no false gaps or
+    // duplicates after a restart. Each SA goes to the worker its packets shard to.
+    std::vector<engine::SaSummary> saved;
+    try {
+      saved = control::load_sa_state(cfg.database.path);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "netscope: %s\n", e.what());
+      return 1;
+    }
+    std::size_t restored = 0;
+    for (engine::SaSummary su : saved) {
+      auto& w = workers[engine::shard_hash(su.key) % workers.size()];
+      su.lcore = static_cast<std::uint16_t>(w->lcore);
+      su.recent_count = 0;
+      if (!w->worker->restore_sa(su)) continue;
+      control.sas[su.key] = su;
+      ++restored;
+    }
+    if (!quiet && !saved.empty()) {
+      std::fprintf(stderr, "netscope: restored %zu of %zu SAs from %s\n", restored, saved.size(), cfg.database.path.c_str());
+    }
+  }
   control.tx = tx.get();
   control.filters = &filters;
   for (const PortState& p : ports) control.filter_text[p.id] = filter_for(p);
@@ -1059,6 +1134,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   if (cfg.engine.sensors.enabled) {
     control.sensors = std::make_unique<engine::SensorMerger>(cfg.engine.sensors, static_cast<std::uint16_t>(workers.size()));
   }
+  control.grant_tap(rte_rdtsc());  // the first packets are tapped too
   if (!single) {
     for (auto& r : rxs) rte_eal_remote_launch(rx_main, r.get(), r->lcore);
     for (auto& w : workers) rte_eal_remote_launch(pipeline ? worker_main : rtc_main, w.get(), w->lcore);

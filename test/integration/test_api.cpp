@@ -3,6 +3,8 @@
 // Prometheus server), the REST API, pause/resume, and the SQLite file after SIGINT.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "frames.hpp"
 #include "harness.hpp"
 #include "process.hpp"
@@ -116,6 +118,180 @@ TEST(Api, RealBinaryMetricsRestPrometheusAndDatabase) {
   EXPECT_EQ(rep["totals"]["packets"], 20000);
   const std::string counts = sh("sqlite3 " + dir + "/ns.db 'select count(*) from sas; select sum(packets) from sas;'");
   EXPECT_EQ(counts, std::to_string(truth["sas"].size()) + "\n" + std::to_string(capture_packets) + "\n") << counts;
+}
+
+/// ESP SPI `spi`, numbers first..last without the ones in `missing`.
+std::vector<Frame> esp_run(std::uint32_t spi, std::uint32_t first, std::uint32_t last,
+                           const std::vector<std::uint32_t>& missing = {}) {
+  std::vector<Frame> f;
+  for (std::uint32_t s = first; s <= last; ++s) {
+    if (std::find(missing.begin(), missing.end(), s) == missing.end()) f.push_back(esp4(spi, s));
+  }
+  return f;
+}
+
+std::string sa_id_of(const std::string& base, std::uint32_t spi) {
+  const json sas = get_json(base + "/api/v1/sas?limit=1000");
+  if (!sas.is_object()) return "";
+  for (const auto& s : sas["sas"]) {
+    if (s.value("spi", 0u) == spi) return std::to_string(s["id"].get<std::uint64_t>());
+  }
+  return "";
+}
+
+TEST(Api, PerSaSequenceGapsPacketTapAndReset) {
+  const std::string dir = temp_dir();
+  write_pcap(dir + "/esp.pcap", esp_run(0x77, 1, 300, {100, 200, 201}));
+  {
+    std::ofstream c(dir + "/cfg.yaml");
+    c << "api:\n  packet_tap_pps: 1000000\n";  // tap every packet of this small capture
+  }
+  std::vector<std::string> args = eal_args({dir + "/esp.pcap"});
+  args.insert(args.end(), {"--", "--live", "--config", dir + "/cfg.yaml", "--api-listen", "127.0.0.1:0"});
+  Process ns(binary("NETSCOPE_BIN"), args, dir, "netscope");
+  const std::string addr = wait_for(ns.err, std::regex(R"(API on http://([0-9.]+:[0-9]+)/)"), std::chrono::seconds(20));
+  ASSERT_FALSE(addr.empty()) << slurp(ns.err);
+  const std::string base = "http://" + addr;
+  std::string id;
+  json seq;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < end) {
+    if (id.empty()) id = sa_id_of(base, 0x77);
+    if (!id.empty()) {
+      seq = get_json(base + "/api/v1/sas/" + id + "/sequence");
+      if (seq.is_object() && seq.value("packets", 0u) == 297u) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_FALSE(id.empty()) << slurp(ns.err);
+  ASSERT_EQ(seq.value("packets", 0u), 297u) << seq.dump();
+  // The last 16 numbers, oldest first; flows/{id}/sequence is the same resource.
+  std::vector<std::uint64_t> want;
+  for (std::uint64_t s = 285; s <= 300; ++s) want.push_back(s);
+  EXPECT_EQ(seq["recent"].get<std::vector<std::uint64_t>>(), want);
+  EXPECT_EQ(get_json(base + "/api/v1/flows/" + id + "/sequence")["recent"], seq["recent"]);
+
+  // Gaps: two (100; 200-201), with what was expected and what came.
+  const json gaps = get_json(base + "/api/v1/flows/" + id + "/gaps");
+  ASSERT_EQ(gaps["anomalies"].size(), 2u) << gaps.dump();
+  EXPECT_EQ(gaps["anomalies"][0]["expected"], 100);
+  EXPECT_EQ(gaps["anomalies"][0]["got"], 101);
+  EXPECT_EQ(gaps["anomalies"][1]["count"], 2);
+  EXPECT_EQ(get_json(base + "/api/v1/sas/" + id + "/anomalies")["total"], 2);
+  EXPECT_EQ(sh("curl -s -o /dev/null -w '%{http_code}' -m 5 '" + base + "/api/v1/flows/" + id + "/gaps?type=gap'"), "400");
+  EXPECT_EQ(sh("curl -s -o /dev/null -w '%{http_code}' -m 5 " + base + "/api/v1/flows/12345/gaps"), "404");
+
+  // The packet tap saw every packet; newest first, with the tracker's verdicts.
+  const json pk = get_json(base + "/api/v1/packets/recent?flow_id=" + id + "&count=1000");
+  ASSERT_EQ(pk["packets"].size(), 297u) << pk.dump().substr(0, 500);
+  EXPECT_EQ(pk["packets"][0]["seq"], 300);
+  EXPECT_EQ(pk["packets"][0]["verdict"], "in_order");
+  EXPECT_EQ(pk["packets"][0]["class"], "esp");
+  std::size_t gap_packets = 0;
+  for (const auto& p : pk["packets"]) {
+    if (p["verdict"] == "gap") {
+      ++gap_packets;
+      EXPECT_TRUE(p["seq"] == 101 || p["seq"] == 202) << p.dump();
+    }
+  }
+  EXPECT_EQ(gap_packets, 2u);
+  EXPECT_EQ(get_json(base + "/api/v1/packets/recent?verdict=gap")["packets"].size(), 2u);
+  EXPECT_EQ(sh("curl -s -o /dev/null -w '%{http_code}' -m 5 '" + base + "/api/v1/packets/recent?verdict=bogus'"), "400");
+
+  // Reset: the SA's counters and recent numbers start again in a later snapshot.
+  EXPECT_EQ(sh("curl -s -o /dev/null -w '%{http_code}' -m 5 -X POST " + base + "/api/v1/flows/" + id + "/reset"), "202");
+  EXPECT_EQ(sh("curl -s -o /dev/null -w '%{http_code}' -m 5 " + base + "/api/v1/flows/" + id + "/reset"), "405");
+  json after;
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    after = get_json(base + "/api/v1/sas/" + id);
+    if (after.is_object() && after.value("packets", 1u) == 0u) break;
+  }
+  EXPECT_EQ(after.value("packets", 1u), 0u) << after.dump();
+  EXPECT_EQ(after.value("gaps", 1u), 0u);
+  EXPECT_TRUE(get_json(base + "/api/v1/sas/" + id + "/sequence")["recent"].empty());
+  EXPECT_EQ(ns.stop(SIGINT), 0) << slurp(ns.err);
+}
+
+TEST(Api, SigkillThenRestartOnTheSameDatabaseContinuesTracking) {
+  const std::string dir = temp_dir();
+  // Part one ends at 1000 with 500 missing; part two continues at 1001.
+  write_pcap(dir + "/one.pcap", esp_run(0x51, 1, 1000, {500}));
+  write_pcap(dir + "/two.pcap", esp_run(0x51, 1001, 2000), 1'700'000'100'000'000ull);
+  {
+    std::ofstream c(dir + "/cfg.yaml");
+    c << "database:\n  flush_interval: 0.2\n";
+  }
+  {
+    std::vector<std::string> args = eal_args({dir + "/one.pcap"});
+    args.insert(args.end(), {"--", "--live", "--config", dir + "/cfg.yaml", "--db", dir + "/ns.db"});
+    Process ns(binary("NETSCOPE_BIN"), args, dir, "first");
+    std::string row;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < end) {
+      row = sh("sqlite3 " + dir + "/ns.db 'select packets, highest_seq, lost from sas' 2>/dev/null");
+      if (row == "999|1000|1\n") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(row, "999|1000|1\n") << slurp(ns.err);
+    const std::string gaps = sh("sqlite3 " + dir + "/ns.db 'select count(*) from anomalies' 2>/dev/null");
+    ASSERT_EQ(gaps, "1\n");
+    EXPECT_EQ(ns.stop(SIGKILL, std::chrono::seconds(5)), -1);
+  }
+  // Everything flushed before the kill is there.
+  EXPECT_EQ(sh("sqlite3 " + dir + "/ns.db 'pragma integrity_check; select count(*) from anomalies;'"), "ok\n1\n");
+  // The restart continues the SA: no false gap, duplicate or reset at 1001.
+  const RunResult r = replay(dir, {dir + "/two.pcap"}, {"--config", dir + "/cfg.yaml", "--db", dir + "/ns.db"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("restored 1 of 1 SAs"), std::string::npos) << r.err;
+  const json sa = find_sa(r.report, {{"spi", 0x51}});
+  ASSERT_TRUE(sa.is_object()) << r.report.dump();
+  EXPECT_EQ(sa["packets"], 1999);
+  EXPECT_EQ(sa["lost"], 1);
+  EXPECT_EQ(sa["gaps"], 1);
+  EXPECT_EQ(sa["duplicates"], 0);
+  EXPECT_EQ(sa["resets"], 0);
+  EXPECT_EQ(sa["highest_seq"], 2000);
+  EXPECT_EQ(sh("sqlite3 " + dir + "/ns.db 'select count(*) from anomalies; select packets from sas;'"), "1\n1999\n");
+
+  // Offline: `netscope report --db` gives the same SA and anomalies as the run's report.
+  {
+    const RunResult rep = run(binary("NETSCOPE_BIN"), {"report", "--db", dir + "/ns.db", "--json", "-o", dir + "/db.json"}, dir);
+    ASSERT_EQ(rep.exit_code, 0) << rep.err;
+    const json db = json::parse(slurp(dir + "/db.json"));
+    const json dsa = find_sa(db, {{"spi", 0x51}});
+    ASSERT_TRUE(dsa.is_object()) << db.dump();
+    for (const char* k : {"protocol", "spi", "dst", "packets", "bytes", "first_seq", "highest_seq", "lost", "gaps",
+                          "duplicates", "reordered", "resets", "first_seen", "last_seen"}) {
+      EXPECT_EQ(dsa[k], sa[k]) << k;
+    }
+    EXPECT_EQ(db["anomalies_total"], 1);
+    ASSERT_EQ(db["anomalies"].size(), 1u);
+    EXPECT_EQ(db["anomalies"][0]["type"], "gap");
+    EXPECT_EQ(db["anomalies"][0]["expected"], 500);
+    EXPECT_EQ(db["totals"]["sas"]["esp"]["lost"], 1);
+    const RunResult text = run(binary("NETSCOPE_BIN"), {"report", "--db", dir + "/ns.db"}, dir);
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("Security associations: 1"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("Anomalies: 1 (gap 1)"), std::string::npos) << text.out;
+    // Not a database: one clear line, exit 2.
+    std::ofstream(dir + "/junk.db") << "not sqlite";
+    const RunResult bad = run(binary("NETSCOPE_BIN"), {"report", "--db", dir + "/junk.db"}, dir);
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("netscope report:"), std::string::npos) << bad.err;
+    const RunResult missing = run(binary("NETSCOPE_BIN"), {"report", "--db", dir + "/nope.db"}, dir);
+    EXPECT_EQ(missing.exit_code, 2);
+  }
+
+  // database.restore: false starts afresh (the same numbers again are a reset).
+  {
+    std::ofstream c(dir + "/fresh.yaml");
+    c << "database:\n  restore: false\n";
+  }
+  const RunResult f = replay(dir, {dir + "/two.pcap"}, {"--config", dir + "/fresh.yaml", "--db", dir + "/ns.db"});
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_EQ(f.err.find("restored"), std::string::npos);
+  EXPECT_EQ(find_sa(f.report, {{"spi", 0x51}})["packets"], 1000);
 }
 
 }  // namespace

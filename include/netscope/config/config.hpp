@@ -29,6 +29,8 @@ struct ApiConfig {
   bool metrics_require_key = false;
   unsigned threads = 16;
   std::uint32_t history_seconds = 3600;
+  std::uint64_t packet_tap_pps = 2000;       ///< packets/s tapped for packets/recent (0: off)
+  std::uint64_t packet_stream_pps = 1000000; ///< packets/s tapped while a packet stream is open
 };
 
 /// The gRPC server (docs/grpc.md).
@@ -51,6 +53,7 @@ struct DatabaseConfig {
   std::uint32_t batch_rows = 10000;
   double retention_days = 30;
   double raw_retention_hours = 24;        ///< 1 s stats rows
+  bool restore = true;                    ///< continue the SAs saved in the file at start
 };
 
 /// Generator TX lcores inside netscope: generate on one port while analyzing the ports.

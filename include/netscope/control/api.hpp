@@ -83,6 +83,11 @@ class Api {
   HttpResponse sas(const HttpRequest& r) const;
   HttpResponse sa(std::uint64_t id) const;
   HttpResponse anomalies(const HttpRequest& r) const;
+  HttpResponse sa_sequence(std::uint64_t id) const;
+  /// flows|sas/{id}/gaps and /anomalies: the anomaly list restricted to one SA.
+  HttpResponse sa_anomalies(const HttpRequest& r, std::uint64_t id, bool gaps_only) const;
+  HttpResponse sa_reset(const HttpRequest& r, std::uint64_t id);
+  HttpResponse packets_recent(const HttpRequest& r) const;
   HttpResponse anomaly(std::uint64_t id) const;
   HttpResponse config() const;
   HttpResponse filters() const;

@@ -60,8 +60,10 @@ struct Snapshot {
   std::uint64_t flows_active = 0, flows_created = 0, flows_expired = 0, flows_evicted = 0;
   std::uint64_t flow_records_dropped = 0;
   std::uint64_t wrong_lcore = 0;
-  engine::FlowAnalysisTotals analysis;  ///< per-flow TCP/L7 analysis and reassembly
+  std::uint64_t tap_packets = 0, tap_dropped = 0;  ///< packet tap: summaries handed over / refused
+  std::uint64_t sa_resets = 0;                     ///< SAs reset through the API
   std::uint64_t rules_excluded = 0;  ///< packets kept out by the field rules
+  engine::FlowAnalysisTotals analysis;  ///< per-flow TCP/L7 analysis and reassembly
   std::uint64_t ring_drops = 0, ring_waits = 0;
   std::uint64_t mempool_in_use = 0, mempool_size = 0;
   std::vector<PortStats> ports;

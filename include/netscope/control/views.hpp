@@ -22,6 +22,10 @@ void put_sa_identity(nlohmann::json& j, const seq::SaKey& k);
 [[nodiscard]] nlohmann::json sa_json(const SaView& v);
 [[nodiscard]] nlohmann::json flow_json(const StoredFlow& f);
 [[nodiscard]] nlohmann::json anomaly_json(const StoredEvent& e);
+/// One packet-tap summary (GET /api/v1/packets/recent).
+[[nodiscard]] nlohmann::json packet_json(const StoredPacket& p);
+/// GET /api/v1/sas/{id}/sequence: the SA's latest numbers, oldest first.
+[[nodiscard]] nlohmann::json sequence_json(const SaView& v);
 /// The stats/current document (also the data of each stats stream message).
 [[nodiscard]] nlohmann::json stats_json(const Published& p);
 /// GET /api/v1/top: rates, protocol distribution, top flows and hosts, alert counts.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -139,7 +140,9 @@ struct SaSummary {
   std::uint16_t lcore = 0;
   std::uint8_t extended = 0;
   std::uint8_t extended_inferred = 0;
-  std::uint8_t pad_[2] = {};
+  std::uint8_t recent_count = 0;  ///< valid numbers in `recent`
+  std::uint8_t pad_ = 0;
+  std::array<std::uint64_t, seq::kRecentSeq> recent{};  ///< last packets' numbers, oldest first
 };
 
 /// What the tracker made of one packet, as the packet tap shows it.
@@ -219,6 +222,9 @@ struct alignas(64) WorkerCounters {
   util::Counter wrong_lcore;      ///< packets whose SA/flow another worker owns
   util::Counter rules_excluded;   ///< packets the field rules kept out of the analysis
   FlowAnalysisCounters analysis;  ///< per-flow TCP/L7 analysis
+  util::Counter tap_packets;      ///< packet summaries handed to the sink (tap)
+  util::Counter tap_dropped;      ///< packet summaries the sink refused
+  util::Counter sa_resets;        ///< SAs reset on request (API)
   std::array<PortCounters, kMaxPorts> ports;
 };
 
@@ -250,6 +256,20 @@ class Worker {
   /// Expires at most cfg.expiry_work idle flows at `now` (packet time in replay, wall
   /// time live). Call once per burst. Does not allocate.
   void maintain(std::uint64_t now) noexcept;
+
+  /// Packet tap: the worker hands a PacketSummary to the sink for each packet while its
+  /// total tapped count (counters().tap_packets) is below `total`. Any thread (control).
+  void grant_tap(std::uint64_t total) noexcept {
+    if (tap_grant_.load(std::memory_order_relaxed) != total) tap_grant_.store(total, std::memory_order_relaxed);
+  }
+
+  /// Asks the worker to reset an SA's sequence state (done in its next maintain()).
+  /// Called by one control thread only. False when the mailbox is full (try again).
+  bool request_sa_reset(const seq::SaKey& key) noexcept;
+
+  /// Puts back an SA saved earlier (restart with the same database) before any packet
+  /// is processed. False when the table is full. Not for the per-packet path.
+  bool restore_sa(const SaSummary& s) noexcept;
 
   /// Publishes the current state of every SA now (control side asks at the end of a
   /// live period, tests). Not for the per-packet path.
@@ -285,8 +305,13 @@ class Worker {
   };
   void stage(const FrameRef& f, decode::DecodedPacket& p, Staged& s) noexcept;
   void analyze(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s) noexcept;
-  void track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
-                std::uint64_t ts, std::uint16_t port, std::uint64_t index) noexcept;
+  /// Returns the verdict for the packet tap; the extended number goes to `seq`.
+  PacketVerdict track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
+                         std::uint64_t ts, std::uint16_t port, std::uint64_t index,
+                         std::uint64_t& seq) noexcept;
+  void tap(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s,
+           PacketVerdict v, std::uint64_t seq) noexcept;
+  void apply_resets() noexcept;
   void track_flow(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
                   std::uint64_t ts, decode::Bytes frame) noexcept;
   /// Fragments: reassembles, then tracks the whole datagram's flow.
@@ -313,6 +338,10 @@ class Worker {
   FlowAnalyzer analyzer_;        ///< per-flow TCP/L7 state, parallel to flows_
   std::unique_ptr<analysis::Reassembler> reasm_;
   std::unique_ptr<decode::DecodedPacket> reasm_pkt_;  ///< a reassembled datagram, decoded
+  alignas(64) std::atomic<std::uint64_t> tap_grant_{0};  ///< written by control
+  alignas(64) std::atomic<std::uint32_t> reset_head_{0};  ///< written by control
+  std::atomic<std::uint32_t> reset_tail_{0};              ///< written by the worker
+  std::array<seq::SaKey, 8> reset_keys_{};
 };
 
 /// The summary of one SA entry (lost includes its open holes).
@@ -326,6 +355,8 @@ TrafficClass classify(const decode::DecodedPacket& p) noexcept;
 /// flow hash alike (Toeplitz over the ordered 5-tuple with the symmetric 0x6D5A key).
 /// Non-IP frames hash the ordered MAC pair.
 std::uint32_t shard_hash(const decode::DecodedPacket& p) noexcept;
+/// The shard hash of an SA's packets (shard_hash of any of them), from its key alone.
+std::uint32_t shard_hash(const seq::SaKey& sa) noexcept;
 
 /// Toeplitz hash of `data` with the repeated 0x6D5A key (rte_softrss-compatible).
 std::uint32_t toeplitz_6d5a(std::span<const std::uint8_t> data) noexcept;

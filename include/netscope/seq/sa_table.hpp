@@ -59,7 +59,12 @@ struct SaEntry {
   std::uint64_t last_seen_ns = 0;
   std::uint16_t port = 0;  ///< port of the first packet
   bool used = false;
+  std::uint8_t recent_head = 0;   ///< next slot of the recent-numbers ring
+  std::uint8_t recent_count = 0;  ///< numbers in it (at most kRecentSeq)
 };
+
+/// Sequence numbers remembered per SA for the API (flows/{id}/sequence).
+inline constexpr std::uint32_t kRecentSeq = 16;
 
 /// Open-addressing SA table with all memory allocated at construction.
 /// Not thread-safe: one lcore writes it; others read it only after that lcore stopped.
@@ -84,10 +89,24 @@ class SaTable {
     __builtin_prefetch(reinterpret_cast<const char*>(&e) + 64);
     __builtin_prefetch(reinterpret_cast<const char*>(&e) + 128);
     __builtin_prefetch(bitmaps_.get() + static_cast<std::size_t>(&e - entries_.get()) * words_);
+    __builtin_prefetch(recent_.get() + index_of(e) * kRecentSeq);
   }
 
   /// MACsec only: the most recently seen other AN of the same SCI, or nullptr.
   [[nodiscard]] const SaEntry* previous_an(const SaKey& key) const noexcept;
+
+  /// Remembers the extended number of a packet of `e` in its recent ring. O(1).
+  void note_recent(SaEntry& e, std::uint64_t seq) noexcept {
+    recent_[index_of(e) * kRecentSeq + e.recent_head] = seq;
+    e.recent_head = static_cast<std::uint8_t>((e.recent_head + 1) % kRecentSeq);
+    if (e.recent_count < kRecentSeq) ++e.recent_count;
+  }
+  /// Copies the recent numbers of `e`, oldest first, into `out`; returns how many.
+  std::uint32_t recent(const SaEntry& e, std::span<std::uint64_t, kRecentSeq> out) const noexcept;
+
+  /// Forgets the sequence state of `e` (counters, window, recent numbers): its next
+  /// packet starts it again. Key, port and first-seen time stay.
+  void reset(SaEntry& e, bool extended) noexcept;
 
   std::span<std::uint64_t> bitmap(const SaEntry& e) noexcept;
   [[nodiscard]] std::span<const std::uint64_t> bitmap(const SaEntry& e) const noexcept;
@@ -113,6 +132,9 @@ class SaTable {
 
  private:
   [[nodiscard]] const SaEntry* find(const SaKey& key, std::uint64_t h) const noexcept;
+  [[nodiscard]] std::size_t index_of(const SaEntry& e) const noexcept {
+    return static_cast<std::size_t>(&e - entries_.get());
+  }
 
   TrackerConfig cfg_;
   std::uint32_t capacity_ = 0;  ///< index slots
@@ -123,6 +145,7 @@ class SaTable {
   std::unique_ptr<SaEntry[]> entries_;    ///< dense, in insertion order
   std::unique_ptr<std::uint64_t[]> index_;  ///< (hash32 << 32) | (entry index + 1); 0 empty
   std::unique_ptr<std::uint64_t[]> bitmaps_;
+  std::unique_ptr<std::uint64_t[]> recent_;  ///< kRecentSeq numbers per entry
 };
 
 }  // namespace netscope::seq

@@ -80,6 +80,12 @@ class SequenceTracker {
   Observation track(std::uint32_t seq32, std::span<std::uint64_t> bitmap,
                     const TrackerConfig& cfg) noexcept;
 
+  /// Continues an SA saved earlier (restart with the same database): everything up to
+  /// `highest` counts as seen, counters carry on. Holes open when it was saved were
+  /// already counted as lost in `c`.
+  void restore(const SequenceCounters& c, std::uint64_t first_seq, std::uint64_t highest,
+               bool extended, bool extended_inferred, std::span<std::uint64_t> bitmap) noexcept;
+
   /// Missing numbers still open inside the window (lost if the SA ends now). O(W/64).
   [[nodiscard]] std::uint64_t open_holes(std::span<const std::uint64_t> bitmap,
                                          const TrackerConfig& cfg) const noexcept;
