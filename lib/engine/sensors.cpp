@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "netscope/engine/worker.hpp"
 
@@ -63,7 +64,8 @@ Sensors::Sensors(const SensorConfig& cfg, RecordSink& sink, std::uint16_t worker
   // the workers, need not travel.
   double pps = static_cast<double>(d.ddos_min_pps) / std::max(1.0, d.ddos_factor);
   if (d.ddos_absolute_pps != 0) pps = std::min(pps, static_cast<double>(d.ddos_absolute_pps));
-  packet_floor_ = static_cast<std::uint32_t>(std::max(1.0, pps / n));
+  // A quarter of the even share: sharding by 5-tuple can be skewed (a few busy flows).
+  packet_floor_ = static_cast<std::uint32_t>(std::max(1.0, pps / (4.0 * n)));
   syn_floor_ = static_cast<std::uint32_t>(std::max(1.0, static_cast<double>(d.syn_flood_half_open) / (4.0 * n)));
   cfg_.top_k = std::max<std::uint32_t>(cfg_.top_k, 1);
   cfg_.publish_work = std::max<std::uint32_t>(cfg_.publish_work, 1);
@@ -280,6 +282,14 @@ bool Sensors::publish_step(std::uint32_t& budget, bool final) noexcept {
       if (cursor_ >= dests_->capacity()) {
         phase_ = 0;
         last_sweep_ns_ = sweep_start_ns_;
+        // Every second before the sweep started (all of them at the end) was sent.
+        SensorRecord r;
+        r.kind = SensorRecordKind::sweep_done;
+        // A worker that never saw a packet has nothing to send: it must not hold the others.
+        r.time_ns = now_ns_ == 0                ? ~0ull
+                    : final || idle_sweep_      ? (now_ns_ / kSecond + 1) * kSecond
+                                                : sweep_start_ns_ / kSecond * kSecond;
+        emit(r);
         return true;
       }
       Destination* d = dests_->at(cursor_++);
@@ -336,17 +346,17 @@ std::string_view anomaly_type_name(const AnomalyEvent& e) noexcept {
 // Control side.
 
 struct SensorMerger::DestState {
-  /// The last kWindow seconds, by second % kWindow: workers report a second when they see a
-  /// later packet for the destination, so their partial counts arrive out of step.
+  /// Seconds not yet in the baseline, summed over workers. A worker reports a second when
+  /// it sees a later packet for the destination (or in its next sweep), so partial counts
+  /// arrive out of step; a second joins the baseline once every worker said it sent all
+  /// of it (sweep_done), or when more than kMaxPending seconds wait.
   struct Bucket {
-    std::uint64_t second = ~0ull;
     std::uint64_t packets = 0, attempts = 0, completed = 0;
     bool over = false;  ///< crossed the DDoS threshold: left out of the baseline
   };
-  static constexpr std::uint64_t kWindow = 8;
-  std::array<Bucket, kWindow> buckets{};
-  std::uint64_t newest = 0;       ///< newest second with a partial
-  std::uint64_t folded_until = 0; ///< seconds up to this one are in the baseline
+  static constexpr std::size_t kMaxPending = 64;
+  std::map<std::uint64_t, Bucket> pending;
+  std::uint64_t folded_until = 0;  ///< seconds up to this one are in the baseline
   double baseline = 0;
   std::uint64_t learned = 0;
   std::uint64_t ddos_quiet_until = 0;
@@ -384,7 +394,8 @@ SensorMerger::SensorMerger(const SensorConfig& cfg, std::uint16_t workers)
       alert_ring_(1024),
       detector_(control_detection(cfg.detection), alert_ring_),
       bindings_({cfg.merged_hosts, 8}, alert_ring_, cfg.detection.severity[static_cast<std::size_t>(analysis::AlertType::mac_ip_change)]),
-      worker_top_(workers_) {}
+      worker_top_(workers_),
+      complete_before_(workers_, 0) {}
 
 SensorMerger::~SensorMerger() = default;
 
@@ -404,13 +415,11 @@ void SensorMerger::on_destination_second(const SensorRecord& r) {
   ++destination_seconds_;
   const analysis::DetectionConfig& c = cfg_.detection;
   using Bucket = DestState::Bucket;
-  constexpr std::uint64_t kWindow = DestState::kWindow;
   const std::uint64_t sec = r.time_ns / kSecond;
   const analysis::HostKey hk = analysis::host_key(r.b, r.vlan);
   auto& slot = dests_[key_bytes(&hk, sizeof hk)];
   if (!slot) {
     slot = std::make_unique<DestState>();
-    slot->newest = sec;
     slot->folded_until = sec > 0 ? sec - 1 : 0;
     // Seconds this destination was counted below the reporting floor are learned as
     // (nearly) empty: its threshold is ddos_min_pps.
@@ -418,36 +427,46 @@ void SensorMerger::on_destination_second(const SensorRecord& r) {
     slot->learned = sec > first ? sec - first : 0;
   }
   DestState& st = *slot;
-  if (sec + kWindow <= st.newest) {
+  if (sec <= st.folded_until && st.learned > 0) {
     ++late_partials_;
     return;
   }
-  // Seconds leaving the window join the baseline (EWMA), in order; missing ones as zero.
+  // Complete seconds join the baseline (EWMA), in order; seconds nobody reported as zero.
   const auto fold = [&](double packets) {
     st.baseline = st.learned == 0 ? packets : st.baseline + c.ddos_alpha * (packets - st.baseline);
     ++st.learned;
   };
-  if (sec > st.newest) {
-    const std::uint64_t limit = sec - kWindow;  // fold every second <= limit
-    if (limit > st.folded_until + 2 * kWindow) {  // a long silence: decay in one step
-      const std::uint64_t empty = limit - st.folded_until;
-      st.baseline *= std::pow(1.0 - c.ddos_alpha, static_cast<double>(std::min<std::uint64_t>(empty, 10000)));
-      st.learned += empty;
-      st.folded_until = limit;
-    }
-    for (std::uint64_t x = st.folded_until + 1; x <= limit && x != 0; ++x) {
-      const Bucket& b = st.buckets[x % kWindow];
-      if (b.second == x) {
-        if (!b.over) fold(static_cast<double>(b.packets));
-      } else {
-        fold(0);
+  const auto fold_until = [&](std::uint64_t limit) {
+    while (st.folded_until < limit) {
+      const auto it = st.pending.begin();
+      if (it == st.pending.end() || it->first > limit) {  // silence up to limit: decay at once
+        const std::uint64_t empty = limit - st.folded_until;
+        if (st.learned > 0) {
+          st.baseline *= std::pow(1.0 - c.ddos_alpha, static_cast<double>(std::min<std::uint64_t>(empty, 10000)));
+        }
+        st.learned += empty;
+        st.folded_until = limit;
+        break;
       }
-      st.folded_until = x;
+      if (it->first > st.folded_until + 1) {  // silent seconds before the next reported one
+        const std::uint64_t empty = it->first - st.folded_until - 1;
+        if (st.learned > 0) {
+          st.baseline *= std::pow(1.0 - c.ddos_alpha, static_cast<double>(std::min<std::uint64_t>(empty, 10000)));
+        }
+        st.learned += empty;
+      }
+      if (!it->second.over) fold(static_cast<double>(it->second.packets));
+      st.folded_until = it->first;
+      st.pending.erase(it);
     }
-    st.newest = sec;
+  };
+  std::uint64_t complete = ~0ull;  // seconds before this one are complete on every worker
+  for (const std::uint64_t w : complete_before_) complete = std::min(complete, w);
+  if (complete != ~0ull && complete > 0) fold_until(std::min(complete - 1, sec > 0 ? sec - 1 : 0));
+  while (st.pending.size() >= DestState::kMaxPending && st.pending.begin()->first < sec) {
+    fold_until(st.pending.begin()->first);
   }
-  Bucket& b = st.buckets[sec % kWindow];
-  if (b.second != sec) b = Bucket{sec};
+  Bucket& b = st.pending[sec];
   b.packets += r.v0;
   b.attempts += r.v1;
   b.completed += r.v2;
@@ -511,6 +530,9 @@ void SensorMerger::on_record(const SensorRecord& r) {
       break;
     case SensorRecordKind::sweep:
       worker_top_[w].clear();
+      break;
+    case SensorRecordKind::sweep_done:
+      complete_before_[w] = std::max<std::uint64_t>(complete_before_[w], r.time_ns == ~0ull ? ~0ull : r.time_ns / kSecond);
       break;
     case SensorRecordKind::top_flow:
       if (worker_top_[w].size() < cfg_.top_k) worker_top_[w].push_back({r.flow, r.v0, r.v1, 0});

@@ -2,7 +2,7 @@
 // port scan, host scan, DDoS burst over a learned baseline) and quiet traffic (a TCP/UDP
 // mix and a busy but legitimate server) built here, replayed by the real netscope with two
 // workers (pipeline: flows sharded across them, so the control side must merge), checked
-// in the JSON report.
+// in the JSON report; one run live with the REST API, /metrics and SQLite.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -11,6 +11,7 @@
 #include "../unit/analysis/frames.hpp"
 #include "frames.hpp"
 #include "harness.hpp"
+#include "process.hpp"
 
 namespace netscope::itest {
 namespace {
@@ -298,6 +299,75 @@ TEST(Sensors, TopologyTopTalkersAndMacChange) {
     prev = f["bytes"].get<std::uint64_t>();
   }
   EXPECT_EQ(r.report["traffic"]["top_hosts"][0]["ip"], "10.0.0.1");
+}
+
+TEST(Sensors, AlertsThroughRestMetricsAndSqlite) {
+  const std::string dir = temp_dir();
+  Capture cap;
+  const std::uint32_t scanner = ip4(10, 0, 0, 66), target = ip4(10, 0, 0, 10);
+  for (std::uint16_t p = 1; p <= 30; ++p) {
+    cap.add(kT0 + p * 2000, ipv4_between(scanner, target, 6, 50000, p, kSyn));
+    cap.add(kT0 + p * 2000 + 100, ipv4_between(target, scanner, 6, p, 50000, kRst | kAck));
+  }
+  for (int i = 0; i < 10; ++i) cap.tcp_session(kT0 + 100000 + i * 1000, ip4(10, 0, 0, 5), ip4(10, 0, 0, 80), 40000 + i, 443);
+  cap.write(dir + "/c.pcap");
+  const std::size_t packets = cap.frames.size();
+  std::vector<std::string> args = sensor_eal(dir + "/c.pcap");
+  args.insert(args.end(), {"--", "--mode", "pipeline", "--live", "--no-progress", "--api-listen", "127.0.0.1:0", "--db",
+                           dir + "/ns.db", "--report-json", dir + "/report.json"});
+  Process ns(binary("NETSCOPE_BIN"), args, dir, "netscope");
+  const std::string addr = wait_for(ns.err, std::regex(R"(API on http://([0-9.]+:[0-9]+)/)"), std::chrono::seconds(20));
+  ASSERT_FALSE(addr.empty()) << slurp(ns.err);
+  const std::string base = "http://" + addr;
+  json list;
+  json topo;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < end) {
+    list = get_json(base + "/api/v1/anomalies?type=port_scan");
+    topo = get_json(base + "/api/v1/topology");
+    if (list.is_object() && !list["anomalies"].empty() && topo.is_object() && topo["edges"].size() >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(list.is_object()) << slurp(ns.err);
+  ASSERT_EQ(list["anomalies"].size(), 1u) << list.dump();
+  const json& a = list["anomalies"][0];
+  EXPECT_EQ(a["type"], "port_scan");
+  EXPECT_EQ(a["source"], "detection");
+  EXPECT_EQ(a["attacker"], "10.0.0.66");
+  EXPECT_EQ(a["victim"], "10.0.0.10");
+  EXPECT_EQ(a["severity"], "medium");
+  EXPECT_FALSE(a.contains("sa_id"));
+  // By id too; a bad type is a 400.
+  EXPECT_EQ(get_json(base + "/api/v1/anomalies/" + std::to_string(a["id"].get<std::uint64_t>()))["victim"], "10.0.0.10");
+  EXPECT_EQ(sh("curl -s -o /dev/null -w '%{http_code}' -m 5 '" + base + "/api/v1/anomalies?type=nope'"), "400");
+  // Topology and top talkers.
+  ASSERT_TRUE(topo.is_object());
+  EXPECT_EQ(topo["edges"].size(), 2u) << topo.dump();
+  EXPECT_EQ(topo["hosts"].size(), 4u) << topo.dump();
+  json top;
+  std::uint64_t proto_packets = 0;
+  for (int i = 0; i < 50; ++i) {
+    top = get_json(base + "/api/v1/top");
+    proto_packets = 0;
+    if (top.is_object()) {
+      for (const auto& p : top["protocols"]) proto_packets += p["packets"].get<std::uint64_t>();
+    }
+    if (proto_packets == packets && top["top_flows"].size() == 20u && top["alerts"]["port_scan"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(top.is_object());
+  EXPECT_EQ(top["alerts"]["port_scan"], 1);
+  EXPECT_EQ(top["top_flows"].size(), 20u) << "top_k";
+  EXPECT_EQ(proto_packets, packets) << "protocol distribution covers every packet";
+  // /metrics: alerts by type.
+  const std::string metrics = sh("curl -s -m 5 " + base + "/metrics");
+  EXPECT_NE(metrics.find("netscope_alerts_total{type=\"port_scan\"} 1"), std::string::npos) << metrics.substr(0, 400);
+  // SQLite after SIGINT: the alert with its attacker and victim.
+  EXPECT_EQ(ns.stop(SIGINT), 0) << slurp(ns.err);
+  const std::string row = sh("sqlite3 " + dir +
+                             "/ns.db \"select type, source, severity, attacker, victim from anomalies where source = 'detection';\"");
+  EXPECT_EQ(row, "port_scan|detection|medium|10.0.0.66|10.0.0.10\n");
+  EXPECT_EQ(sh("sqlite3 " + dir + "/ns.db 'select count(*) from anomalies;'"), "1\n") << "nothing else stored";
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ enum class SensorRecordKind : std::uint8_t {
   top_flow,            ///< one entry of the worker's top flows
   host,                ///< one topology host of the worker (changed since the last sweep)
   edge,                ///< one topology edge of the worker (changed since the last sweep)
+  sweep_done,          ///< the worker sent every destination second before time_ns
 };
 
 /// One record from a worker's Sensors to the SensorMerger. Fixed size, trivially
@@ -68,6 +69,7 @@ enum class SensorRecordKind : std::uint8_t {
 ///                      v3 first second the worker counted the destination (ns).
 ///  binding:            a the IP, mac, time_ns.
 ///  sweep:              time_ns, v0 sweep number.
+///  sweep_done:         time_ns: every destination_second of an earlier second was sent.
 ///  top_flow:           flow, v0 bytes (upper bound), v1 error bound.
 ///  host:               a, mac (flag 1: known), v0 bytes sent, v1 bytes received, v2 packets
 ///                      sent, v3 packets received, time_ns last seen, v4 first seen.
@@ -258,6 +260,7 @@ class SensorMerger {
   std::unordered_map<std::string, std::unique_ptr<HostParts>> hosts_;
   std::unordered_map<std::string, std::unique_ptr<EdgeParts>> edges_;
   std::vector<std::vector<TopFlow>> worker_top_;  ///< latest list of each worker
+  std::vector<std::uint64_t> complete_before_;    ///< per worker: seconds before this one are complete (0: unknown)
   std::vector<std::vector<TopFlow>> building_top_;
   std::unordered_map<std::string, std::pair<std::uint64_t, std::uint64_t>> prev_flow_bytes_;  ///< key -> (bytes, ns)
   analysis::RateWindow<61> global_;
