@@ -41,10 +41,32 @@ std::vector<tf::Buf> tcp_frames() {
   return v;
 }
 
+/// UDP between 10k distinct host pairs (10.0.x.y -> 10.128.x.y): the sensors' worst
+/// case (a topology host pair, an edge, a destination and a top-flow entry per frame).
+std::vector<tf::Buf> host_pair_frames() {
+  std::vector<tf::Buf> v;
+  for (std::uint32_t i = 0; i < kSas; ++i) {
+    tf::Buf f = tf::cat({tf::ethernet(0x0800), tf::ipv4(17, 8 + 32), tf::udp(5000, 53, 32), tf::payload(32)});
+    const std::uint8_t hi = static_cast<std::uint8_t>(i >> 8), lo = static_cast<std::uint8_t>(i);
+    const std::uint8_t src[4] = {10, 0, hi, lo}, dst[4] = {10, 128, hi, lo};
+    for (int k = 0; k < 4; ++k) {
+      f[14 + 12 + k] = src[k];
+      f[14 + 16 + k] = dst[k];
+    }
+    tf::fix_ipv4_checksum(f, 14);
+    v.push_back(f);
+  }
+  return v;
+}
+
 /// Packet i goes to SA i % kSas with a sequence number advancing by one per visit, so the
 /// tracker takes its in-order path (the common case); the number is patched in place.
-void run(benchmark::State& state, std::vector<tf::Buf> frames, std::size_t seq_offset) {
+void run(benchmark::State& state, std::vector<tf::Buf> frames, std::size_t seq_offset, bool sensors = true) {
   netscope::engine::EngineConfig cfg;
+  cfg.sensors.enabled = sensors;  // measures, detections, topology (engine/sensors.hpp)
+  cfg.sensors.max_hosts = 2 * 2 * kSas;
+  cfg.sensors.max_edges = 2 * kSas;
+  cfg.sensors.destinations = 2 * kSas;
   cfg.max_sas = kSas * 2;
   cfg.max_flows = kSas * 2;
   netscope::engine::CollectingSink sink(0, 0);
@@ -76,10 +98,16 @@ void run(benchmark::State& state, std::vector<tf::Buf> frames, std::size_t seq_o
 void BM_Macsec10kSas(benchmark::State& s) { run(s, macsec_frames(), 14 + 2); }
 void BM_Esp10kSas(benchmark::State& s) { run(s, esp_frames(), 14 + 20 + 4); }
 void BM_Tcp10kFlows(benchmark::State& s) { run(s, tcp_frames(), 0); }
+void BM_Tcp10kFlowsNoSensors(benchmark::State& s) { run(s, tcp_frames(), 0, false); }
+void BM_Udp10kHostPairs(benchmark::State& s) { run(s, host_pair_frames(), 0); }
+void BM_Udp10kHostPairsNoSensors(benchmark::State& s) { run(s, host_pair_frames(), 0, false); }
 
 BENCHMARK(BM_Macsec10kSas);
 BENCHMARK(BM_Esp10kSas);
 BENCHMARK(BM_Tcp10kFlows);
+BENCHMARK(BM_Tcp10kFlowsNoSensors);
+BENCHMARK(BM_Udp10kHostPairs);
+BENCHMARK(BM_Udp10kHostPairsNoSensors);
 
 }  // namespace
 
