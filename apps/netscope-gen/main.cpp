@@ -486,7 +486,9 @@ int run_dpdk(const Options& o, int eal_argc, char** eal_argv) {
       }
       run.requested.value += e->rate().value;
     }
-    std::fprintf(stderr, "netscope-gen: seed %llu\n", static_cast<unsigned long long>(g.seed));
+    std::fprintf(stderr, "netscope-gen: seed %llu, AES-GCM on %s\n",
+                 static_cast<unsigned long long>(g.seed),
+                 std::string(pk::gcm_backend_description(pk::GcmBackend::automatic)).c_str());
     for (const auto& e : run.engines) {
       std::string lanes;
       for (const rt::TxLaneStats& s : e->lanes()) {

@@ -12,6 +12,8 @@ SequenceEngine::SequenceEngine(SequenceSpec spec, std::uint64_t seed)
   }
   if (spec_.gap_size == 0) spec_.gap_size = 1;
   if (spec_.reorder_distance == 0) spec_.reorder_distance = 1;
+  in_order_ = !spec_.gaps.enabled() && !spec_.duplicates.enabled() && !spec_.reorder.enabled() &&
+              spec_.rekey_every == 0 && !spec_.stuck_at && !spec_.restart_at;
 }
 
 bool SequenceEngine::hits(const SequenceTrigger& t, std::uint64_t n) noexcept {
@@ -44,7 +46,7 @@ SequenceSlot SequenceEngine::emit(std::uint64_t n) noexcept {
   return {n, epoch_};
 }
 
-SequenceSlot SequenceEngine::next() noexcept {
+SequenceSlot SequenceEngine::next_patterned() noexcept {
   const std::uint64_t index = produced_;
   if (stuck_left_ > 0) {
     if (stuck_left_ != kForever) --stuck_left_;

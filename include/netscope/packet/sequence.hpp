@@ -62,7 +62,13 @@ class SequenceEngine {
 
   SequenceEngine(SequenceSpec spec, std::uint64_t seed);
 
-  SequenceSlot next() noexcept;
+  SequenceSlot next() noexcept {
+    if (in_order_) {  // no pattern: the common line-rate case, kept inline
+      ++produced_;
+      return {next_++, 0};
+    }
+    return next_patterned();
+  }
 
   /// Packets produced so far.
   [[nodiscard]] std::uint64_t produced() const noexcept { return produced_; }
@@ -77,6 +83,7 @@ class SequenceEngine {
   bool hits(const SequenceTrigger& t, std::uint64_t n) noexcept;
   std::uint64_t fresh() noexcept;
   SequenceSlot emit(std::uint64_t n) noexcept;
+  SequenceSlot next_patterned() noexcept;
 
   SequenceSpec spec_;
   Rng rng_;
@@ -85,6 +92,7 @@ class SequenceEngine {
   std::uint32_t epoch_ = 0;
   std::uint64_t in_epoch_ = 0;  ///< packets produced in the current epoch
   std::uint64_t produced_ = 0;
+  bool in_order_ = false;  ///< no gap, duplicate, reorder, rekey, stuck run or restart
   bool dup_pending_ = false;
   std::uint64_t dup_value_ = 0;
   bool stuck_started_ = false;
