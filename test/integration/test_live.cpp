@@ -454,7 +454,7 @@ TEST(Live, AfXdpPrefilterKernelKeepsTheRest) {
   EXPECT_EQ(rep["ports"][0]["xdp_prefilter"]["redirected"].get<std::uint64_t>(), wanted) << context;
   for (const json& want : d.truth["sas"]) {
     json key = json::object();
-    for (const std::string& k : {"protocol", "sci", "an", "spi", "dst", "udp_encap"}) {
+    for (const char* k : {"protocol", "sci", "an", "spi", "dst", "udp_encap"}) {
       if (want.contains(k)) key[k] = want[k];
     }
     const json got = find_sa(rep, key);
