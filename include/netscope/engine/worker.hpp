@@ -275,8 +275,9 @@ class Worker {
   /// live period, tests). Not for the per-packet path.
   void publish_all_sas() noexcept;
 
-  /// Sends up to `max` flows still in the table to the sink (end reason shutdown).
-  /// Returns how many were sent; 0 when the table is empty.
+  /// Sends up to `max` flows still in the table to the sink (end reason shutdown), then,
+  /// within the same budget, the sensors' last records (Sensors::flush). Returns how many
+  /// flows plus sensor work items were sent; 0 when both are done (call until then).
   std::uint32_t flush(std::uint32_t max = 0xFFFFFFFFu) noexcept;
 
   [[nodiscard]] const WorkerCounters& counters() const noexcept { return *counters_; }
