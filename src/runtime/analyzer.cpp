@@ -22,6 +22,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
@@ -52,10 +53,20 @@ static_assert(std::atomic<bool>::is_always_lock_free);
 constexpr unsigned kMaxBurst = 512;
 constexpr unsigned kMaxLcores = RTE_MAX_LCORE;
 
+/// The filter set through the API (POST/DELETE /api/v1/config/filters) for one polled
+/// queue. The control lcore compiles a new PortFilter and swaps the pointer; the polling
+/// lcore loads it once per burst. Replaced filters are kept until exit (their counters
+/// stay in the totals, and a burst may still be running through one).
+struct ApiFilterSlot {
+  std::uint16_t port = 0;
+  std::atomic<PortFilter*> current{nullptr};
+};
+
 struct QueueRef {
   std::uint16_t port = 0;
   std::uint16_t queue = 0;
   PortFilter* filter = nullptr;        ///< tcpdump filter run on each burst, or none
+  ApiFilterSlot* api = nullptr;        ///< filter from the API, applied after `filter`
   std::uint64_t timestamp_scale = 0;  ///< mbuf timestamp units to ns; 0 for TSC time
   std::uint64_t next_index = 0;       ///< packet index within this queue's input
 };
@@ -232,6 +243,10 @@ unsigned rtc_poll(WorkerContext& ctx) noexcept {
       n = q.filter->apply(bufs, n);
       if (n == 0) continue;
     }
+    if (PortFilter* f = q.api->current.load(std::memory_order_acquire); f != nullptr) [[unlikely]] {
+      n = f->apply(bufs, n);
+      if (n == 0) continue;
+    }
     const std::uint64_t now = q.timestamp_scale == 0 ? wall_ns() : 0;
     unsigned k = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
@@ -330,6 +345,10 @@ int rx_main(void* arg) {
         n = q.filter->apply(bufs, n);
         if (n == 0) continue;
       }
+      if (PortFilter* f = q.api->current.load(std::memory_order_acquire); f != nullptr) [[unlikely]] {
+        n = f->apply(bufs, n);
+        if (n == 0) continue;
+      }
       for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = bufs[i];
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(bufs[i + 1], const void*));
@@ -398,12 +417,65 @@ struct Control {
     return nullptr;
   }
 
+  ApiFilterSlot* api_slots = nullptr;
+  std::size_t api_slot_count = 0;
+  std::vector<std::pair<std::uint16_t, std::unique_ptr<PortFilter>>> api_filters;  ///< all, kept until exit
+  std::map<std::uint64_t, std::string> api_exprs;  ///< active API filters by id
+  std::unordered_map<std::uint16_t, std::string> config_filter_text;
+
+  /// Compiles the conjunction of the API filters for every polled queue and swaps it in.
+  /// On a compile error nothing changes and the error is returned.
+  std::string apply_api_filters() {
+    std::string combined;
+    for (const auto& [id, e] : api_exprs) combined += (combined.empty() ? "(" : " and (") + e + ")";
+    std::vector<std::unique_ptr<PortFilter>> fresh(api_slot_count);
+    if (!combined.empty()) {
+      try {
+        for (std::size_t i = 0; i < api_slot_count; ++i) fresh[i] = std::make_unique<PortFilter>(combined);
+      } catch (const std::exception& e) {
+        return e.what();
+      }
+    }
+    for (std::size_t i = 0; i < api_slot_count; ++i) {
+      api_slots[i].current.store(fresh[i].get(), std::memory_order_release);
+      if (fresh[i]) api_filters.emplace_back(api_slots[i].port, std::move(fresh[i]));
+    }
+    for (auto& [port, text] : filter_text) {
+      const std::string& base = config_filter_text[port];
+      text = combined.empty() ? base : base.empty() ? combined : "(" + base + ") and " + combined;
+    }
+    return {};
+  }
+
+  void api_filter_command(const control::Command& c) {
+    if (c.type == control::Command::Type::add_filter) {
+      api_exprs[c.id] = c.text;
+      if (const std::string err = apply_api_filters(); !err.empty()) {
+        api_exprs.erase(c.id);
+        std::fprintf(stderr, "netscope: API filter %llu not applied: %s\n", static_cast<unsigned long long>(c.id), err.c_str());
+        try {
+          hub->state().remove_filter(c.id);  // GET /config/filters no longer lists it
+        } catch (const std::exception&) {
+          // command queue full: the listing keeps it, the data plane does not apply it
+        }
+      } else if (!quiet) {
+        std::fprintf(stderr, "netscope: API filter %llu applied: %s\n", static_cast<unsigned long long>(c.id), c.text.c_str());
+      }
+    } else if (api_exprs.erase(c.id) != 0) {
+      apply_api_filters();
+      if (!quiet) std::fprintf(stderr, "netscope: API filter %llu removed\n", static_cast<unsigned long long>(c.id));
+    }
+  }
+
   std::uint64_t filtered(std::uint16_t port) const {
     std::uint64_t n = 0;
     if (filters != nullptr) {
       for (const auto& [p, f] : *filters) {
         if (p == port) n += f->filtered();
       }
+    }
+    for (const auto& [p, f] : api_filters) {
+      if (p == port) n += f->filtered();
     }
     return n;
   }
@@ -696,6 +768,9 @@ struct Control {
       if (cmd->type == control::Command::Type::pause) paused = true;
       if (cmd->type == control::Command::Type::resume) paused = false;
       if (cmd->type == control::Command::Type::reset_flow) reset_sa(cmd->id);
+      if (cmd->type == control::Command::Type::add_filter || cmd->type == control::Command::Type::remove_filter) {
+        api_filter_command(*cmd);
+      }
       g.paused.store(paused, std::memory_order_relaxed);
     }
     if (!pending_resets.empty()) push_resets();
@@ -911,9 +986,13 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     }
   }
   std::size_t next = 0;
+  std::size_t queue_count = 0;
+  for (const PortState& p : ports) queue_count += p.rx_queues;
+  auto api_slots = std::make_unique<ApiFilterSlot[]>(queue_count);
   for (const PortState& p : ports) {
     for (std::uint16_t q = 0; q < p.rx_queues; ++q, ++next) {
-      QueueRef ref{p.id, q, nullptr, p.timestamp_scale, 0};
+      QueueRef ref{p.id, q, nullptr, &api_slots[next], p.timestamp_scale, 0};
+      api_slots[next].port = p.id;
       if (const std::string expr = filter_for(p); !expr.empty()) {
         try {
           filters.emplace_back(p.id, std::make_unique<PortFilter>(expr));
@@ -1128,6 +1207,9 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   control.tx = tx.get();
   control.filters = &filters;
   for (const PortState& p : ports) control.filter_text[p.id] = filter_for(p);
+  control.config_filter_text = control.filter_text;
+  control.api_slots = api_slots.get();
+  control.api_slot_count = queue_count;
   control.xdp = std::move(xdp);
   control.mode = single ? "single" : mode;
   control.pool = pool;

@@ -213,6 +213,54 @@ TEST(Api, PerSaSequenceGapsPacketTapAndReset) {
   EXPECT_EQ(ns.stop(SIGINT), 0) << slurp(ns.err);
 }
 
+TEST(Api, FiltersSetThroughTheApiApplyToTheDataPlaneAtOnce) {
+  const std::string dir = temp_dir();
+  std::vector<Frame> frames = esp_run(0x33, 1, 100);
+  for (std::uint16_t i = 0; i < 100; ++i) frames.push_back(udp4(static_cast<std::uint16_t>(1000 + i), 53));
+  write_pcap(dir + "/mix.pcap", frames);
+  // infinite_rx loops the capture: traffic keeps coming while the filter changes.
+  std::vector<std::string> args{"--no-huge", "--no-pci", "-m", "512", "--file-prefix", unique_prefix(), "-l", "0-1",
+                                "--log-level", "lib.eal:error", "--vdev=net_pcap0,rx_pcap=" + dir + "/mix.pcap,infinite_rx=1",
+                                "--", "--live", "--api-listen", "127.0.0.1:0", "--grpc-listen", "off"};
+  Process ns(binary("NETSCOPE_BIN"), args, dir, "netscope");
+  const std::string addr = wait_for(ns.err, std::regex(R"(API on http://([0-9.]+:[0-9]+)/)"), std::chrono::seconds(20));
+  ASSERT_FALSE(addr.empty()) << slurp(ns.err);
+  const std::string base = "http://" + addr;
+  const auto proto = [&](const char* name) -> std::uint64_t {
+    const json c = get_json(base + "/api/v1/stats/current");
+    if (!c.is_object() || !c["protocols"].contains(name)) return 0;
+    return c["protocols"][name]["packets"].get<std::uint64_t>();
+  };
+  const auto grows = [&](const char* name) {
+    const std::uint64_t before = proto(name);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two snapshots later
+    return proto(name) > before;
+  };
+  ASSERT_TRUE(grows("esp"));
+  ASSERT_TRUE(grows("udp"));
+  // A bad expression is refused at once, with libpcap's reason.
+  const std::string bad = sh("curl -s -m 5 -X POST -d '{\"expression\": \"udp and and\"}' " + base + "/api/v1/config/filters");
+  EXPECT_NE(bad.find("bad_filter"), std::string::npos) << bad;
+  // "udp": ESP stops, UDP goes on; the port shows the effective filter and its drops.
+  const json added = json::parse(sh("curl -s -m 5 -X POST -d '{\"expression\": \"udp\"}' " + base + "/api/v1/config/filters"));
+  ASSERT_TRUE(added.contains("id")) << added.dump();
+  EXPECT_NE(wait_for(ns.err, std::regex(R"((API filter [0-9]+ applied))"), std::chrono::seconds(10)), "") << slurp(ns.err);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // a snapshot after the swap
+  EXPECT_FALSE(grows("esp"));
+  EXPECT_TRUE(grows("udp"));
+  const json port = get_json(base + "/api/v1/stats/current")["ports"][0];
+  EXPECT_EQ(port["filter"], "(udp)");
+  EXPECT_GT(port["filter_rejected"].get<std::uint64_t>(), 0u);
+  // Removed: ESP comes back.
+  const std::string id = std::to_string(added["id"].get<std::uint64_t>());
+  EXPECT_EQ(sh("curl -s -o /dev/null -w '%{http_code}' -m 5 -X DELETE " + base + "/api/v1/config/filters/" + id), "200");
+  EXPECT_NE(wait_for(ns.err, std::regex(R"((API filter [0-9]+ removed))"), std::chrono::seconds(10)), "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_TRUE(grows("esp"));
+  EXPECT_EQ(get_json(base + "/api/v1/stats/current")["ports"][0]["filter"], "");
+  EXPECT_EQ(ns.stop(SIGINT), 0) << slurp(ns.err);
+}
+
 TEST(Api, SigkillThenRestartOnTheSameDatabaseContinuesTracking) {
   const std::string dir = temp_dir();
   // Part one ends at 1000 with 500 missing; part two continues at 1001.

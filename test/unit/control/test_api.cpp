@@ -276,7 +276,7 @@ TEST_F(ApiTest, ConfigFiltersAndCapture) {
   EXPECT_EQ(cfg["database"]["enabled"], true);
 
   const auto r = http(addr_, "POST", "/api/v1/config/filters", {{"Content-Type", "application/json"}},
-                      R"({"expression": "esp and spi 0x100"})");
+                      R"({"expression": "esp or udp port 4500"})");
   ASSERT_EQ(r.status, 201) << r.body;
   const std::uint64_t id = r.json_body()["id"];
   EXPECT_EQ(r.header("location"), "/api/v1/config/filters/" + std::to_string(id));
@@ -284,8 +284,8 @@ TEST_F(ApiTest, ConfigFiltersAndCapture) {
   ASSERT_TRUE(cmd.has_value());
   EXPECT_EQ(cmd->type, Command::Type::add_filter);
   EXPECT_EQ(cmd->id, id);
-  EXPECT_EQ(cmd->text, "esp and spi 0x100");
-  EXPECT_EQ(get_json("/api/v1/config/filters")["filters"][0]["expression"], "esp and spi 0x100");
+  EXPECT_EQ(cmd->text, "esp or udp port 4500");
+  EXPECT_EQ(get_json("/api/v1/config/filters")["filters"][0]["expression"], "esp or udp port 4500");
   EXPECT_EQ(http(addr_, "DELETE", "/api/v1/config/filters/" + std::to_string(id)).status, 200);
   cmd = hub_->poll_command();
   ASSERT_TRUE(cmd.has_value());
@@ -298,6 +298,7 @@ TEST_F(ApiTest, ConfigFiltersAndCapture) {
   expect_error("POST", "/api/v1/config/filters", 400, "{}");
   expect_error("POST", "/api/v1/config/filters", 400, R"({"expression": 5})");
   expect_error("POST", "/api/v1/config/filters", 400, R"({"expression": ""})");
+  expect_error("POST", "/api/v1/config/filters", 400, R"({"expression": "tcp and and"})");  // libpcap says no
   expect_error("POST", "/api/v1/config/filters", 400, R"({"expression": "a", "x": 1})");
   expect_error("POST", "/api/v1/config/filters", 400, R"({"expression": "a\u0001b"})");
   expect_error("POST", "/api/v1/config/filters", 400, "{\"expression\": \"" + std::string(2000, 'a') + "\"}");

@@ -116,7 +116,7 @@ TEST(OpenApi, MatchesImplementation) {
   }
   ASSERT_TRUE(hub.sync(std::chrono::seconds(5)));
   const std::string filter_id =
-      std::to_string(test::http(addr, "POST", "/api/v1/config/filters", {}, R"({"expression": "x"})").json_body()["id"].get<std::uint64_t>());
+      std::to_string(test::http(addr, "POST", "/api/v1/config/filters", {}, R"({"expression": "esp"})").json_body()["id"].get<std::uint64_t>());
   const std::string sa = std::to_string(test::get(addr, "/api/v1/sas?limit=1").json_body()["sas"][0]["id"].get<std::uint64_t>());
 
   std::set<std::string> documented;
