@@ -163,7 +163,9 @@ class Grpc : public ::testing::Test {
   static void TearDownTestSuite() {
     if (early_ != nullptr && early_->valid()) early_->wait();
     delete early_;
-    if (s_ != nullptr) EXPECT_EQ(s_->proc->stop(SIGINT), 0) << s_->log();
+    if (s_ != nullptr) {
+      EXPECT_EQ(s_->proc->stop(SIGINT), 0) << s_->log();
+    }
     delete s_;
   }
   void SetUp() override { ASSERT_FALSE(s_->grpc.empty()) << s_->log(); }
