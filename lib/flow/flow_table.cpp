@@ -69,8 +69,8 @@ FlowTable::FlowTable(std::uint32_t capacity) {
   capacity_ = std::max<std::uint32_t>(capacity, 16);
   slots_ = std::bit_ceil(capacity_ * 2);
   mask_ = slots_ - 1;
-  entries_ = std::make_unique<FlowEntry[]>(capacity_);
-  index_ = std::make_unique<std::uint64_t[]>(slots_);
+  entries_ = util::LargeArray<FlowEntry>(capacity_);
+  index_ = util::LargeArray<std::uint64_t>(slots_);
   // Free list through lru_next.
   for (std::uint32_t i = 0; i < capacity_; ++i) {
     entries_[i].lru_next = i + 2 <= capacity_ ? i + 2 : 0;

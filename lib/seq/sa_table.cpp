@@ -89,10 +89,10 @@ SaTable::SaTable(std::uint32_t capacity, const TrackerConfig& cfg) : cfg_(cfg) {
   capacity_ = std::bit_ceil(max_size_ * 2);
   mask_ = capacity_ - 1;
   words_ = window_words(cfg.window);
-  entries_ = std::make_unique<SaEntry[]>(max_size_);
-  index_ = std::make_unique<std::uint64_t[]>(capacity_);
-  bitmaps_ = std::make_unique<std::uint64_t[]>(static_cast<std::size_t>(max_size_) * words_);
-  recent_ = std::make_unique<std::uint64_t[]>(static_cast<std::size_t>(max_size_) * kRecentSeq);
+  entries_ = util::LargeArray<SaEntry>(max_size_);
+  index_ = util::LargeArray<std::uint64_t>(capacity_);
+  bitmaps_ = util::LargeArray<std::uint64_t>(static_cast<std::size_t>(max_size_) * words_);
+  recent_ = util::LargeArray<std::uint64_t>(static_cast<std::size_t>(max_size_) * kRecentSeq);
 }
 
 std::uint32_t SaTable::recent(const SaEntry& e, std::span<std::uint64_t, kRecentSeq> out) const noexcept {

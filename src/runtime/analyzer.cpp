@@ -32,6 +32,7 @@
 #include "flow_export.hpp"
 #include "netscope/control/database.hpp"
 #include "netscope/control/hub.hpp"
+#include "netscope/util/large_array.hpp"
 #include "netscope/rpc/server.hpp"
 #include "netscope/control/state.hpp"
 #include "netscope/packet/scenario.hpp"
@@ -1112,6 +1113,11 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       std::fprintf(stderr, "netscope: port %u %s (%s)%s%s\n", p.id, p.name.c_str(), p.driver.c_str(),
                    p.replay ? ", replay of " : "", p.replay ? (std::to_string(p.expected_packets) + " packets").c_str() : "");
     }
+    // Flow and SA tables: on 2 MB huge pages when the system had free ones.
+    const util::LargeMemoryStats lm = util::large_memory_stats();
+    std::fprintf(stderr, "netscope: tables %.1f MiB on huge pages, %.1f MiB on normal pages%s\n",
+                 static_cast<double>(lm.hugetlb_bytes) / (1 << 20), static_cast<double>(lm.normal_bytes) / (1 << 20),
+                 lm.normal_bytes != 0 ? " (reserve more in /proc/sys/vm/nr_hugepages for fewer TLB misses)" : "");
   }
 
   std::unique_ptr<control::Hub> hub;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+
+#include "netscope/util/large_array.hpp"
 #include <string_view>
 
 #include "netscope/decode/packet.hpp"
@@ -188,8 +190,8 @@ class FlowTable {
   std::uint32_t free_head_ = 0;  ///< free entries, linked through lru_next (index + 1)
   std::array<std::uint32_t, 2> head_{};  ///< most recent, per list (index + 1)
   std::array<std::uint32_t, 2> tail_{};  ///< least recent
-  std::unique_ptr<FlowEntry[]> entries_;
-  std::unique_ptr<std::uint64_t[]> index_;  ///< (hash32 << 32) | (entry index + 1); 0 empty
+  util::LargeArray<FlowEntry> entries_;
+  util::LargeArray<std::uint64_t> index_;  ///< (hash32 << 32) | (entry index + 1); 0 empty
 };
 
 }  // namespace netscope::flow

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+
+#include "netscope/util/large_array.hpp"
 #include <span>
 #include <string>
 
@@ -142,10 +144,10 @@ class SaTable {
   std::uint32_t size_ = 0;
   std::uint32_t max_size_ = 0;  ///< load limit that keeps probes short
   std::uint32_t words_ = 0;
-  std::unique_ptr<SaEntry[]> entries_;    ///< dense, in insertion order
-  std::unique_ptr<std::uint64_t[]> index_;  ///< (hash32 << 32) | (entry index + 1); 0 empty
-  std::unique_ptr<std::uint64_t[]> bitmaps_;
-  std::unique_ptr<std::uint64_t[]> recent_;  ///< kRecentSeq numbers per entry
+  util::LargeArray<SaEntry> entries_;    ///< dense, in insertion order
+  util::LargeArray<std::uint64_t> index_;  ///< (hash32 << 32) | (entry index + 1); 0 empty
+  util::LargeArray<std::uint64_t> bitmaps_;
+  util::LargeArray<std::uint64_t> recent_;  ///< kRecentSeq numbers per entry
 };
 
 }  // namespace netscope::seq
