@@ -72,3 +72,4 @@ ratio = f"{mpps / tp:.2f}" if tp > 0 else "-"
 print(f"{sys.argv[2]:<20} {mpps:8.2f} {ratio:>10} {lc['bytes'] / max(lc['packets'], 1):12.0f}")
 PY
 done
+grep -o "AES-GCM on .*" "$WORK/macsec-gcm128.err" | head -1 || true
