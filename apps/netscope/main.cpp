@@ -66,7 +66,7 @@ void add_options(CLI::App& app, Overrides& o) {
   app.add_option("--flows-format", o.flows_format, "jsonl (default) or csv");
   app.add_option("--flow-timeout", o.flow_timeout, "idle flow timeout in seconds (default 60)");
   app.add_option("--tcp-closed-timeout", o.tcp_closed_timeout, "timeout after TCP FIN/RST in seconds (default 5)");
-  app.add_option("--api-listen", o.api_listen, "serve REST, WebSocket and /metrics on ADDR:PORT (e.g. 127.0.0.1:8080)");
+  app.add_option("--api-listen", o.api_listen, "serve REST, WebSocket and /metrics on ADDR:PORT (default with --live: 127.0.0.1:8080; off: none)");
   app.add_option("--api-key", o.api_key, "require this X-API-Key on API requests");
   app.add_option("--grpc-listen", o.grpc_listen,
                  "serve gRPC on ADDR:PORT (default 127.0.0.1:50051 with --api-listen; off: none)");

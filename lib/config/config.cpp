@@ -421,7 +421,7 @@ void validate(const Config& c) {
     if (d.ddos_min_pps < 1) throw ConfigError("detection.ddos.min_pps: must be at least 1");
     if (!(d.ddos_alpha > 0.0 && d.ddos_alpha <= 1.0)) throw ConfigError("detection.ddos.alpha: must be in (0, 1]");
   }
-  if (!c.api.listen.empty()) {
+  if (!c.api.listen.empty() && c.api.listen != "off") {
     const auto colon = c.api.listen.rfind(':');
     if (colon == std::string::npos || colon + 1 == c.api.listen.size())
       throw ConfigError("api.listen: '" + c.api.listen + "' must be ADDR:PORT (e.g. 127.0.0.1:8080)");

@@ -945,7 +945,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       ec.worker_count = static_cast<std::uint16_t>(worker_lcores.size());
       ec.lcore = static_cast<std::uint16_t>(w->lcore);
       // Live SA state for the APIs: a few SAs per burst, only when someone listens.
-      ec.sa_publish_work = (!cfg.api.listen.empty() || !cfg.database.path.empty()) ? 4 : 0;
+      ec.sa_publish_work = ((!cfg.api.listen.empty() && cfg.api.listen != "off") || cfg.live || !cfg.database.path.empty()) ? 4 : 0;
       // Blocking (back-pressure) in replay, where the control lcore always drains; never
       // when live, and never with a single lcore (it would wait on itself).
       w->sink = std::make_unique<RingSink>("nsrec" + std::to_string(i), cfg.record_ring, g.replay && !single, g.flags);
@@ -1123,9 +1123,14 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   std::unique_ptr<control::Hub> hub;
   std::unique_ptr<rpc::GrpcServer> grpc;  // after hub: destroyed (stopped) before it
   const bool grpc_explicit = !cfg.grpc.listen.empty() && cfg.grpc.listen != "off";
-  if (!cfg.api.listen.empty() || !cfg.database.path.empty() || grpc_explicit) {
+  // Live runs are unattended: REST, WebSocket and /metrics on 127.0.0.1:8080 unless told
+  // otherwise ("off": none). Replays serve only when asked (CI runs many at once).
+  const bool api_default = cfg.api.listen.empty() && cfg.live;
+  std::string api_listen = cfg.api.listen == "off" ? "" : cfg.api.listen;
+  if (api_default) api_listen = "127.0.0.1:8080";
+  if (!api_listen.empty() || !cfg.database.path.empty() || grpc_explicit) {
     control::HubConfig hc;
-    hc.api_listen = cfg.api.listen;
+    hc.api_listen = api_listen;
     hc.db_path = cfg.database.path;
     hc.api_key = cfg.api.key;
     hc.cors_origins = cfg.api.cors_origins;
@@ -1146,15 +1151,33 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       hub = std::make_unique<control::Hub>(hc);
       hub->start();
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "netscope: %s\n", e.what());
-      return 1;
+      if (!api_default) {
+        std::fprintf(stderr, "netscope: %s\n", e.what());
+        return 1;
+      }
+      // Only the implicit default may be busy (another netscope): run without the API.
+      std::fprintf(stderr, "netscope: warning: %s; API disabled (use --api-listen)\n", e.what());
+      hub.reset();
+      api_listen.clear();
+      if (!cfg.database.path.empty() || grpc_explicit) {
+        hc.api_listen.clear();
+        try {
+          hub = std::make_unique<control::Hub>(hc);
+          hub->start();
+        } catch (const std::exception& e2) {
+          std::fprintf(stderr, "netscope: %s\n", e2.what());
+          return 1;
+        }
+      }
     }
-    if (!quiet && !cfg.api.listen.empty()) {
+  }
+  if (hub) {
+    if (!quiet && !api_listen.empty()) {
       std::fprintf(stderr, "netscope: API on http://%s/ (REST /api/v1, WebSocket, /metrics)\n",
                    hub->bound_address().c_str());
     }
     // gRPC beside REST: on the default address whenever the REST API runs, unless "off".
-    const bool grpc_default = cfg.grpc.listen.empty() && !cfg.api.listen.empty();
+    const bool grpc_default = cfg.grpc.listen.empty() && !api_listen.empty();
     if (grpc_explicit || grpc_default) {
       rpc::GrpcConfig gc;
       gc.listen = grpc_default ? rpc::kDefaultListen : cfg.grpc.listen;

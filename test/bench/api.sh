@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${1:-10}
+# Extra netscope options, e.g. NS_ARGS="--config sensors-off.yaml".
 WORK=$(mktemp -d /tmp/netscope-apibench-XXXXXX)
 trap 'kill $NS 2>/dev/null || true; rm -rf "$WORK"' EXIT
 [ -x build/apps/netscope/netscope ] || scripts/setup.sh
@@ -15,7 +16,7 @@ build/apps/netscope-gen/netscope-gen -- --builtin-demo --seed 4 --count 50000 --
 run_ns() {  # $1: report file
   build/apps/netscope/netscope -l 0-1 --no-pci --file-prefix nsapib --log-level lib.eal:error \
     --vdev="net_pcap0,rx_pcap=$WORK/d.pcap,infinite_rx=1" -- --duration "$SECS" --no-progress --no-report \
-    --mbufs 131071 --api-listen 127.0.0.1:18099 --report-json "$1" >/dev/null 2>&1 &
+    --mbufs 131071 --api-listen 127.0.0.1:18099 --report-json "$1" ${NS_ARGS:-} >/dev/null 2>&1 &
   NS=$!
   sleep 2
 }

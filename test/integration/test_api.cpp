@@ -261,6 +261,28 @@ TEST(Api, FiltersSetThroughTheApiApplyToTheDataPlaneAtOnce) {
   EXPECT_EQ(ns.stop(SIGINT), 0) << slurp(ns.err);
 }
 
+TEST(Api, LiveRunsServeOnTheDefaultAddressUnlessOff) {
+  const std::string dir = temp_dir();
+  write_pcap(dir + "/esp.pcap", esp_run(0x12, 1, 10));
+  {
+    std::vector<std::string> args = eal_args({dir + "/esp.pcap"});
+    args.insert(args.end(), {"--", "--live", "--grpc-listen", "off"});
+    Process ns(binary("NETSCOPE_BIN"), args, dir, "default");
+    // 127.0.0.1:8080, or, when another process holds it, a warning and no API.
+    const std::string said = wait_for(ns.err, std::regex(R"((API on http://127\.0\.0\.1:8080/|127\.0\.0\.1:8080.*API disabled))"),
+                                      std::chrono::seconds(20));
+    EXPECT_FALSE(said.empty()) << slurp(ns.err);
+    EXPECT_EQ(wait_for(ns.err, std::regex(R"((sas 1))"), std::chrono::seconds(20)), "sas 1") << slurp(ns.err);
+    EXPECT_EQ(ns.stop(SIGINT), 0) << slurp(ns.err);
+  }
+  std::vector<std::string> args = eal_args({dir + "/esp.pcap"});
+  args.insert(args.end(), {"--", "--live", "--api-listen", "off", "--duration", "1"});
+  const RunResult r = run(binary("NETSCOPE_BIN"), args, dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("API"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("gRPC"), std::string::npos) << r.err;
+}
+
 TEST(Api, SigkillThenRestartOnTheSameDatabaseContinuesTracking) {
   const std::string dir = temp_dir();
   // Part one ends at 1000 with 500 missing; part two continues at 1001.
