@@ -64,6 +64,8 @@ struct Hub::Impl {
   void handle_events();
   void handle_flows();
   void handle_packets();
+  template <typename T>
+  void ingest(std::vector<T>& in, const T& item, std::atomic<std::uint64_t>& dropped);
   void handle_snapshot(std::shared_ptr<const Snapshot> s);
   void send_stats();
   template <typename T, typename F>
@@ -247,26 +249,28 @@ void Hub::publish(std::shared_ptr<const Snapshot> s) {
   m.in_cv.notify_one();
 }
 
-void Hub::on_event(const engine::AnomalyEvent& e) {
-  Impl& m = *impl_;
-  std::lock_guard lock(m.in_mu);
-  if (m.in_events.size() >= m.in_events.capacity()) {
-    m.st.counters.ingest_dropped_events.fetch_add(1, std::memory_order_relaxed);
+/// Appends to a buffer reserved up front (never reallocates); full: dropped and counted.
+template <typename T>
+void Hub::Impl::ingest(std::vector<T>& in, const T& item, std::atomic<std::uint64_t>& dropped) {
+  std::lock_guard lock(in_mu);
+  if (in.size() >= in.capacity()) {
+    dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  m.in_events.push_back(e);
-  ++m.submitted;
+  in.push_back(item);
+  ++submitted;
+}
+
+void Hub::on_event(const engine::AnomalyEvent& e) {
+  impl_->ingest(impl_->in_events, e, impl_->st.counters.ingest_dropped_events);
+}
+
+void Hub::on_flow(const engine::FlowRecord& f) {
+  impl_->ingest(impl_->in_flows, f, impl_->st.counters.ingest_dropped_flows);
 }
 
 void Hub::on_packet(const engine::PacketSummary& p) {
-  Impl& m = *impl_;
-  std::lock_guard lock(m.in_mu);
-  if (m.in_packets.size() >= m.in_packets.capacity()) {
-    m.st.counters.ingest_dropped_packets.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  m.in_packets.push_back(p);
-  ++m.submitted;
+  impl_->ingest(impl_->in_packets, p, impl_->st.counters.ingest_dropped_packets);
 }
 
 std::uint64_t Hub::tap_rate() const noexcept {
@@ -275,17 +279,6 @@ std::uint64_t Hub::tap_rate() const noexcept {
 }
 
 HubState& Hub::state() noexcept { return impl_->st; }
-
-void Hub::on_flow(const engine::FlowRecord& f) {
-  Impl& m = *impl_;
-  std::lock_guard lock(m.in_mu);
-  if (m.in_flows.size() >= m.in_flows.capacity()) {
-    m.st.counters.ingest_dropped_flows.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  m.in_flows.push_back(f);
-  ++m.submitted;
-}
 
 std::optional<Command> Hub::poll_command() { return impl_->st.pop_command(); }
 

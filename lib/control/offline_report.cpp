@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "netscope/control/views.hpp"
+#include "netscope/report/report.hpp"
 #include "netscope_version.h"
 
 namespace netscope::control {
@@ -102,13 +103,7 @@ json report_from_database(const std::string& path, std::size_t max_anomalies) {
             j["lcores"] = Db::text(s, 19);
             first = std::min(first, Db::u64(s, 17));
             last = std::max(last, Db::u64(s, 18));
-            json& t = sa_totals[j["protocol"].get<std::string>()];
-            if (!t.is_object()) t = json::object();
-            for (const char* k : {"packets", "lost", "gaps", "duplicates", "reordered", "out_of_window", "rollovers",
-                                  "resets", "rekeys", "stuck"}) {
-              t[k] = t.value(k, std::uint64_t{0}) + j[k].get<std::uint64_t>();
-            }
-            t["sas"] = t.value("sas", std::uint64_t{0}) + 1;
+            report::add_sa_totals(sa_totals, j);
             sas.push_back(std::move(j));
           });
 

@@ -232,7 +232,7 @@ PacketVerdict Worker::track_sa(const decode::DecodedPacket& p, const Staged& s, 
   return static_cast<PacketVerdict>(static_cast<std::uint8_t>(t) + 2);
 }
 
-void Worker::tap(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s,
+void Worker::tap(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s, TrafficClass cls,
                  PacketVerdict v, std::uint64_t seq) noexcept {
   PacketSummary t;
   t.timestamp_ns = f.timestamp_ns;
@@ -243,7 +243,7 @@ void Worker::tap(const FrameRef& f, const decode::DecodedPacket& p, const Staged
   t.wire_len = f.wire_len;
   t.port = f.port;
   t.lcore = cfg_.lcore;
-  t.cls = classify(p);
+  t.cls = cls;
   t.malformed = static_cast<std::uint8_t>(p.malformed);
   t.verdict = p.malformed != decode::Malformed::none && v == PacketVerdict::none ? PacketVerdict::malformed : v;
   t.has_sa = s.has_sa;
@@ -401,7 +401,7 @@ void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const St
   if (s.has_flow) track_flow(p, s, f.wire_len, f.timestamp_ns, f.bytes);
   if (p.has(decode::kLayerIpFragment) && cfg_.analysis.reassembly) [[unlikely]] track_fragment(f, p);
   if (p.has(decode::kLayerIcmp) || p.has(decode::kLayerIcmpv6)) [[unlikely]] link_icmp_error(f.bytes, p);
-  if (c.tap_packets.value() < tap_grant_.load(std::memory_order_relaxed)) [[unlikely]] tap(f, p, s, verdict, seq);
+  if (c.tap_packets.value() < tap_grant_.load(std::memory_order_relaxed)) [[unlikely]] tap(f, p, s, static_cast<TrafficClass>(cls), verdict, seq);
   if (sensors_) {
     sensors_->on_packet(f.bytes, p, f.wire_len, f.timestamp_ns, s.has_flow ? &s.flow_key : nullptr, s.flow_hash,
                         s.forward, s.has_flow && p.has(decode::kLayerTcp) ? flows_.find(s.flow_key, s.flow_hash) : nullptr);

@@ -79,6 +79,16 @@ std::uint64_t sum(const RunSummary& run, F f) {
 
 }  // namespace
 
+void add_sa_totals(json& totals, const json& sa) {
+  json& t = totals[sa["protocol"].get<std::string>()];
+  if (t.is_null()) t = json::object();
+  for (const char* k : {"packets", "bytes", "lost", "gaps", "duplicates", "reordered",
+                        "out_of_window", "rollovers", "resets", "rekeys", "stuck"}) {
+    t[k] = t.value(k, std::uint64_t{0}) + sa[k].get<std::uint64_t>();
+  }
+  t["sas"] = t.value("sas", std::uint64_t{0}) + 1;
+}
+
 void put_sa_identity(json& j, const seq::SaKey& k) {
   j["protocol"] = std::string(seq::to_string(k.protocol));
   if (k.protocol == seq::SaProtocol::macsec) {
@@ -281,13 +291,7 @@ json build_json(const RunSummary& run) {
     j["last_seen"] = e.last_seen_ns;
     j["bits_per_second"] = bits_per_second(e);
     sas.push_back(j);
-    json& t = sa_totals[std::string(seq::to_string(e.key.protocol))];
-    if (t.is_null()) t = json::object();
-    for (const char* k : {"packets", "bytes", "lost", "gaps", "duplicates", "reordered",
-                          "out_of_window", "rollovers", "resets", "rekeys", "stuck"}) {
-      t[k] = t.value(k, std::uint64_t{0}) + j[k].get<std::uint64_t>();
-    }
-    t["sas"] = t.value("sas", std::uint64_t{0}) + 1;
+    add_sa_totals(sa_totals, j);
   }
   doc["totals"]["sas"] = sa_totals;
   doc["sas"] = sas;

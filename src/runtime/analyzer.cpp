@@ -819,6 +819,25 @@ struct Control {
 
 }  // namespace
 
+enum class Started { yes, skipped, failed };
+
+/// Starts a server. A failure on an address the user gave is fatal (one line, `failed`);
+/// on an implicit default (another netscope may hold it) it only warns (`skipped`).
+template <typename F>
+Started start_server(F&& start, bool implicit_default, const char* what, const char* option) {
+  try {
+    start();
+    return Started::yes;
+  } catch (const std::exception& e) {
+    if (!implicit_default) {
+      std::fprintf(stderr, "netscope: %s\n", e.what());
+      return Started::failed;
+    }
+    std::fprintf(stderr, "netscope: warning: %s; %s disabled (use %s)\n", e.what(), what, option);
+    return Started::skipped;
+  }
+}
+
 int run_analyzer(const config::Config& cfg, bool quiet) {
   struct sigaction sa {};
   sa.sa_handler = signal_handler;
@@ -1147,28 +1166,17 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     hc.db_batch_rows = cfg.database.batch_rows;
     hc.db_retention_s = static_cast<std::uint64_t>(cfg.database.retention_days * 86400);
     hc.db_raw_retention_s = static_cast<std::uint64_t>(cfg.database.raw_retention_hours * 3600);
-    try {
+    const auto make_hub = [&] {
       hub = std::make_unique<control::Hub>(hc);
       hub->start();
-    } catch (const std::exception& e) {
-      if (!api_default) {
-        std::fprintf(stderr, "netscope: %s\n", e.what());
-        return 1;
-      }
-      // Only the implicit default may be busy (another netscope): run without the API.
-      std::fprintf(stderr, "netscope: warning: %s; API disabled (use --api-listen)\n", e.what());
+    };
+    const Started st = start_server(make_hub, api_default, "API", "--api-listen");
+    if (st == Started::failed) return 1;
+    if (st == Started::skipped) {
       hub.reset();
       api_listen.clear();
-      if (!cfg.database.path.empty() || grpc_explicit) {
-        hc.api_listen.clear();
-        try {
-          hub = std::make_unique<control::Hub>(hc);
-          hub->start();
-        } catch (const std::exception& e2) {
-          std::fprintf(stderr, "netscope: %s\n", e2.what());
-          return 1;
-        }
-      }
+      hc.api_listen.clear();
+      if ((!cfg.database.path.empty() || grpc_explicit) && start_server(make_hub, false, "", "") == Started::failed) return 1;
     }
   }
   if (hub) {
@@ -1188,18 +1196,12 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       gc.rate_limit = cfg.grpc.rate_limit;
       gc.rate_limit_burst = cfg.grpc.rate_limit_burst;
       gc.max_streams = cfg.grpc.max_streams;
-      try {
+      const Started st = start_server([&] {
         grpc = std::make_unique<rpc::GrpcServer>(hub->state(), gc);
         grpc->start();
-      } catch (const std::exception& e) {
-        if (!grpc_default) {
-          std::fprintf(stderr, "netscope: %s\n", e.what());
-          return 1;
-        }
-        // Only the implicit default may be busy (another netscope): run without gRPC.
-        std::fprintf(stderr, "netscope: warning: %s; gRPC disabled (use --grpc-listen)\n", e.what());
-        grpc.reset();
-      }
+      }, grpc_default, "gRPC", "--grpc-listen");
+      if (st == Started::failed) return 1;
+      if (st == Started::skipped) grpc.reset();
       if (grpc && !quiet) {
         std::fprintf(stderr, "netscope: gRPC on %s%s (netscope.v1.NetworkTracker, health, reflection)\n",
                      grpc->bound_address().c_str(), grpc->tls() ? " with TLS" : "");

@@ -310,7 +310,7 @@ class Worker {
   PacketVerdict track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
                          std::uint64_t ts, std::uint16_t port, std::uint64_t index,
                          std::uint64_t& seq) noexcept;
-  void tap(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s,
+  void tap(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s, TrafficClass cls,
            PacketVerdict v, std::uint64_t seq) noexcept;
   void apply_resets() noexcept;
   void track_flow(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,

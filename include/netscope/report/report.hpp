@@ -58,6 +58,10 @@ struct RunSummary {
 /// shape every SA and anomaly object shares in the report and the APIs.
 void put_sa_identity(nlohmann::json& j, const seq::SaKey& k);
 
+/// Adds one report SA object to `totals` (the report's totals.sas: per protocol the summed
+/// counters and the number of SAs).
+void add_sa_totals(nlohmann::json& totals, const nlohmann::json& sa);
+
 /// Writes a flow record's analysis fields ("app", "icmp_errors", and "tcp", "http", "dns",
 /// "tls", "ssh" when they apply), the shape the report, the flow export and the APIs share.
 /// Text taken from packets is made printable ASCII (other bytes as \xNN).
