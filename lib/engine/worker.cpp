@@ -149,6 +149,12 @@ Worker::Worker(const EngineConfig& cfg, RecordSink& sink)
       reasm_(std::make_unique<analysis::Reassembler>(cfg.analysis.reassembly_config)),
       reasm_pkt_(std::make_unique<decode::DecodedPacket>()) {
   if (cfg.sensors.enabled) sensors_ = std::make_unique<Sensors>(cfg.sensors, sink, cfg.worker_index, cfg.worker_count);
+  const CaptureConfig& cc = cfg.capture;
+  capturing_ = cc.anomalies || cc.malformed;
+  const std::uint32_t depth = std::max(cc.history, cc.anomalies && cc.before != 0 ? cc.before + 1 : 0u);
+  if (depth != 0 && cc.ports != 0) {
+    history_ = std::make_unique<FrameHistory>(std::min<std::uint32_t>(cc.ports, kMaxPorts), depth, cc.snaplen);
+  }
 }
 
 bool Worker::extended_for(const seq::SaKey& key) const noexcept {
@@ -171,6 +177,96 @@ void Worker::record(seq::EventType type, const seq::SaKey& key, std::uint64_t ex
   c.events_total.add();
   if (!sink_.on_event(AnomalyEvent{key, ts, index, expected, got, count, type, port})) {
     c.events_dropped.add();
+  }
+  if (cfg_.capture.anomalies && !pending_) [[unlikely]] {
+    // The first event of a packet names it in the recording (a rollover comes first).
+    pending_ = true;
+    pending_meta_ = CaptureMeta{};
+    pending_meta_.timestamp_ns = ts;
+    pending_meta_.packet_index = index;
+    pending_meta_.expected = expected;
+    pending_meta_.got = got;
+    pending_meta_.sa = key;
+    pending_meta_.port = port;
+    pending_meta_.event = type;
+  }
+}
+
+void Worker::emit_capture(CaptureMeta m, decode::Bytes bytes) noexcept {
+  m.lcore = cfg_.lcore;
+  counters_->captured.add();
+  if (!sink_.on_capture(m, bytes)) counters_->capture_dropped.add();
+}
+
+void Worker::capture(const FrameRef& f, const decode::DecodedPacket& p) noexcept {
+  const CaptureConfig& cc = cfg_.capture;
+  const std::uint16_t port = f.port;
+  const bool held = history_ != nullptr && history_->size(port) != 0;  // this frame is its newest
+  const decode::Bytes bytes = f.bytes.first(std::min<std::size_t>(f.bytes.size(), cc.capture_snaplen));
+  CaptureMeta m;
+  m.timestamp_ns = f.timestamp_ns;
+  m.packet_index = f.packet_index;
+  m.wire_len = f.wire_len;
+  m.port = port;
+  m.malformed = p.malformed;
+  if (pending_) {
+    pending_ = false;
+    if (held) {
+      // The port's frames before this one, oldest first, that no earlier anomaly took.
+      for (std::uint32_t age = std::min(cc.before, history_->size(port) - 1); age >= 1; --age) {
+        FrameHistory::Slot& s = history_->slot(port, age);
+        if (s.captured) continue;
+        s.captured = true;
+        CaptureMeta c;
+        c.timestamp_ns = s.timestamp_ns;
+        c.packet_index = s.packet_index;
+        c.wire_len = s.wire_len;
+        c.port = port;
+        c.reason = CaptureReason::context;
+        emit_capture(c, history_->bytes(port, age));
+      }
+      history_->slot(port, 0).captured = true;
+    }
+    pending_meta_.wire_len = f.wire_len;
+    pending_meta_.malformed = p.malformed;
+    pending_meta_.reason = CaptureReason::anomaly;
+    emit_capture(pending_meta_, bytes);
+    if (port < kMaxPorts) after_left_[port] = cc.after;
+    return;
+  }
+  if (port < kMaxPorts && after_left_[port] != 0) {
+    --after_left_[port];
+    if (held) history_->slot(port, 0).captured = true;
+    m.reason = CaptureReason::context;
+    emit_capture(m, bytes);
+    return;
+  }
+  if (cc.malformed && p.malformed != decode::Malformed::none) {
+    if (held) history_->slot(port, 0).captured = true;
+    m.reason = CaptureReason::malformed;
+    emit_capture(m, bytes);
+  }
+}
+
+void Worker::send_snapshot() noexcept {
+  const std::uint32_t n = snapshot_request_.load(std::memory_order_relaxed);
+  if (n == snapshot_served_) [[likely]] return;
+  snapshot_served_ = n;
+  if (history_ == nullptr) return;
+  counters_->inspect_snapshots.add();
+  for (std::uint16_t port = 0; port < history_->ports(); ++port) {
+    for (std::uint32_t age = history_->size(port); age-- > 0;) {
+      const FrameHistory::Slot& s = history_->slot(port, age);
+      CaptureMeta m;
+      m.timestamp_ns = s.timestamp_ns;
+      m.packet_index = s.packet_index;
+      m.wire_len = s.wire_len;
+      m.port = port;
+      m.lcore = cfg_.lcore;
+      m.snapshot = n;
+      m.reason = CaptureReason::inspect;
+      if (!sink_.on_capture(m, history_->bytes(port, age))) counters_->capture_dropped.add();
+    }
   }
 }
 
@@ -379,6 +475,7 @@ void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const St
     c.ports[f.port].packets.add();
     c.ports[f.port].bytes.add(f.wire_len);
   }
+  if (history_ != nullptr) history_->push(f.port, f.bytes, f.wire_len, f.timestamp_ns, f.packet_index);
   if (!rules_.empty() && !rules_.accept(p)) [[unlikely]] {
     c.rules_excluded.add();
     return;
@@ -421,7 +518,10 @@ void Worker::process_burst(std::span<const FrameRef> frames) noexcept {
       }
       if (s.has_flow) flows_.prefetch_entry(s.flow_key, s.flow_hash);
     }
-    for (std::size_t i = 0; i < n; ++i) analyze(frames[base + i], pkts_[i], staged_[i]);
+    for (std::size_t i = 0; i < n; ++i) {
+      analyze(frames[base + i], pkts_[i], staged_[i]);
+      if (capturing_) [[unlikely]] capture(frames[base + i], pkts_[i]);
+    }
   }
 }
 
@@ -430,6 +530,7 @@ void Worker::process(decode::Bytes frame, std::uint32_t wire_len, std::uint64_t 
   const FrameRef f{frame, wire_len, port, timestamp_ns, packet_index};
   stage(f, pkts_[0], staged_[0]);
   analyze(f, pkts_[0], staged_[0]);
+  if (capturing_) [[unlikely]] capture(f, pkts_[0]);
 }
 
 SaSummary summarize(const seq::SaTable& t, const seq::SaEntry& e, std::uint16_t lcore) noexcept {
@@ -456,6 +557,7 @@ void Worker::publish_all_sas() noexcept {
 
 void Worker::maintain(std::uint64_t now) noexcept {
   apply_resets();
+  send_snapshot();
   for (std::uint32_t i = 0; i < cfg_.sa_publish_work && sas_.size() != 0; ++i) {
     if (const seq::SaEntry* e = sas_.slot(sa_cursor_)) {
       if (!sink_.on_sa(summarize(sas_, *e, cfg_.lcore))) break;
@@ -473,6 +575,7 @@ void Worker::maintain(std::uint64_t now) noexcept {
 }
 
 std::uint32_t Worker::flush(std::uint32_t max) noexcept {
+  send_snapshot();
   std::uint32_t n =
       flows_.drain([this](const flow::FlowEntry& e) { emit_flow(e, flow::EndReason::shutdown, flows_.slot_of(e)); }, max);
   counters_->flows_active.set(flows_.size());

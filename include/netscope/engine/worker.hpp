@@ -16,6 +16,7 @@
 
 #include "netscope/analysis/alert.hpp"
 #include "netscope/decode/field_rules.hpp"
+#include "netscope/engine/capture.hpp"
 #include "netscope/decode/packet.hpp"
 #include "netscope/engine/sensors.hpp"
 #include "netscope/engine/flow_analysis.hpp"
@@ -73,6 +74,7 @@ struct EngineConfig {
   FlowAnalysisConfig analysis;        ///< per-flow TCP/L7 analysis and fragment reassembly
   std::vector<decode::FieldRule> rules;  ///< include/exclude rules on decoded fields
   SensorConfig sensors;               ///< measures, detections, topology (engine/sensors.hpp)
+  CaptureConfig capture;              ///< frame history, anomaly/malformed capture (engine/capture.hpp)
 };
 
 /// What raised an anomaly: an SA's sequence tracker, or a traffic detection (engine/sensors.hpp).
@@ -181,6 +183,9 @@ class RecordSink {
   virtual bool on_packet(const PacketSummary&) noexcept { return true; }
   /// Sensor records (engine/sensors.hpp) for the control side's SensorMerger.
   virtual bool on_sensor(const SensorRecord&) noexcept { return true; }
+  /// Captured frames (engine/capture.hpp): recording and packet-inspector snapshots.
+  /// Dropping one is counted by the worker (capture_dropped).
+  virtual bool on_capture(const CaptureMeta&, decode::Bytes) noexcept { return true; }
 
  protected:
   ~RecordSink() = default;
@@ -225,6 +230,9 @@ struct alignas(64) WorkerCounters {
   util::Counter tap_packets;      ///< packet summaries handed to the sink (tap)
   util::Counter tap_dropped;      ///< packet summaries the sink refused
   util::Counter sa_resets;        ///< SAs reset on request (API)
+  util::Counter captured;         ///< frames handed to the sink for recording
+  util::Counter capture_dropped;  ///< captured frames the sink refused (recording and inspector)
+  util::Counter inspect_snapshots;  ///< packet-inspector snapshots sent
   std::array<PortCounters, kMaxPorts> ports;
 };
 
@@ -262,6 +270,10 @@ class Worker {
   void grant_tap(std::uint64_t total) noexcept {
     if (tap_grant_.load(std::memory_order_relaxed) != total) tap_grant_.store(total, std::memory_order_relaxed);
   }
+
+  /// Asks the worker to send its frame history (CaptureReason::inspect, snapshot number
+  /// `n`) in its next maintain() or flush(). Any thread (control); the last n wins.
+  void request_snapshot(std::uint32_t n) noexcept { snapshot_request_.store(n, std::memory_order_relaxed); }
 
   /// Asks the worker to reset an SA's sequence state (done in its next maintain()).
   /// Called by one control thread only. False when the mailbox is full (try again).
@@ -313,6 +325,11 @@ class Worker {
   void tap(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s, TrafficClass cls,
            PacketVerdict v, std::uint64_t seq) noexcept;
   void apply_resets() noexcept;
+  /// After a frame's analysis: records it when it raised an anomaly (with the port's
+  /// history before it), follows an anomaly, or is malformed.
+  void capture(const FrameRef& f, const decode::DecodedPacket& p) noexcept;
+  void emit_capture(CaptureMeta m, decode::Bytes bytes) noexcept;
+  void send_snapshot() noexcept;
   void track_flow(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
                   std::uint64_t ts, decode::Bytes frame) noexcept;
   /// Fragments: reassembles, then tracks the whole datagram's flow.
@@ -343,6 +360,13 @@ class Worker {
   alignas(64) std::atomic<std::uint32_t> reset_head_{0};  ///< written by control
   std::atomic<std::uint32_t> reset_tail_{0};              ///< written by the worker
   std::array<seq::SaKey, 8> reset_keys_{};
+  std::unique_ptr<FrameHistory> history_;     ///< last frames per port, or none
+  bool capturing_ = false;                    ///< anomalies or malformed frames are captured
+  bool pending_ = false;                      ///< the frame being analyzed raised an anomaly
+  CaptureMeta pending_meta_;
+  std::array<std::uint32_t, kMaxPorts> after_left_{};  ///< context frames still to capture
+  alignas(64) std::atomic<std::uint32_t> snapshot_request_{0};  ///< written by control
+  std::uint32_t snapshot_served_ = 0;
 };
 
 /// The summary of one SA entry (lost includes its open holes).
