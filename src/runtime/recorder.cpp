@@ -1,29 +1,16 @@
 #include "recorder.hpp"
 
-#include <fcntl.h>
-#include <rte_cycles.h>
-#include <rte_errno.h>
-#include <rte_lcore.h>
-#include <rte_mbuf.h>
-#include <rte_pcapng.h>
-#include <rte_ring.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <array>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <stdexcept>
 
+#include "netscope/seq/sa_table.hpp"
+
 namespace netscope::runtime {
 
 namespace {
-
-constexpr unsigned kWriteBurst = 32;
 
 std::uint64_t wall_ns() {
   return static_cast<std::uint64_t>(
@@ -31,53 +18,62 @@ std::uint64_t wall_ns() {
           .count());
 }
 
+std::string sa_text(const seq::SaKey& k) {
+  char buf[128];
+  if (k.protocol == seq::SaProtocol::macsec) {
+    std::snprintf(buf, sizeof buf, "macsec sci=%s an=%u", seq::sci_text(k.sci).c_str(), k.an);
+  } else {
+    std::snprintf(buf, sizeof buf, "%s spi=0x%08x dst=%s%s", k.protocol == seq::SaProtocol::ah ? "ah" : "esp", k.spi,
+                  seq::ip_text(k.dst, k.ip_version).c_str(), k.udp_encap ? " udp" : "");
+  }
+  return buf;
+}
+
 }  // namespace
+
+std::string capture_comment(const engine::CaptureMeta& m) {
+  char buf[320];
+  const auto where = [&] {
+    char w[64];
+    std::snprintf(w, sizeof w, "port %u packet %llu", m.port, static_cast<unsigned long long>(m.packet_index));
+    return std::string(w);
+  };
+  switch (m.reason) {
+    case engine::CaptureReason::anomaly:
+      std::snprintf(buf, sizeof buf, "netscope %s: expected %llu, got %llu; SA %s; %s%s%s",
+                    std::string(seq::to_string(m.event)).c_str(), static_cast<unsigned long long>(m.expected),
+                    static_cast<unsigned long long>(m.got), sa_text(m.sa).c_str(), where().c_str(),
+                    m.malformed != decode::Malformed::none ? "; malformed: " : "",
+                    m.malformed != decode::Malformed::none ? std::string(decode::to_string(m.malformed)).c_str() : "");
+      return buf;
+    case engine::CaptureReason::malformed:
+      std::snprintf(buf, sizeof buf, "netscope malformed: %s; %s", std::string(decode::to_string(m.malformed)).c_str(),
+                    where().c_str());
+      return buf;
+    case engine::CaptureReason::context:
+      return "netscope context; " + where();
+    case engine::CaptureReason::filter:
+      return {};  // the recording filter's own frames need no note
+    case engine::CaptureReason::inspect:
+      return "netscope inspector; " + where();
+  }
+  return {};
+}
 
 Recorder::Recorder(RecorderOptions options) : opt_(std::move(options)) {
   if (opt_.dir.empty()) throw std::runtime_error("recording: no directory given");
+  if (opt_.interfaces.empty()) opt_.interfaces.push_back({"port0", "", 0});  // every packet names one
   std::error_code ec;
   std::filesystem::create_directories(opt_.dir, ec);
   if (ec) throw std::runtime_error("recording: cannot create directory '" + opt_.dir + "': " + ec.message());
-  if (opt_.ring_size < 2 || (opt_.ring_size & (opt_.ring_size - 1)) != 0) {
-    throw std::runtime_error("recording: ring size " + std::to_string(opt_.ring_size) + " is not a power of two");
-  }
-  static std::atomic<unsigned> instance{0};
-  const std::string name = "ns_rec" + std::to_string(instance++);
-  // One mbuf per ring slot, plus what the lcores may hold in their caches meanwhile.
-  const unsigned mbufs = opt_.ring_size + 2 * 256 * RTE_MAX_LCORE / 64 + kWriteBurst;
-  pool_ = rte_pktmbuf_pool_create(name.c_str(), mbufs, 256, 0,
-                                  static_cast<std::uint16_t>(rte_pcapng_mbuf_size(opt_.snaplen)),
-                                  static_cast<int>(rte_socket_id()));
-  if (pool_ == nullptr) {
-    throw std::runtime_error("recording: cannot allocate " + std::to_string(mbufs) +
-                             " mbufs: " + rte_strerror(rte_errno));
-  }
-  ring_ = rte_ring_create(name.c_str(), opt_.ring_size, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
-  if (ring_ == nullptr) {
-    rte_mempool_free(pool_);
-    throw std::runtime_error("recording: cannot create the ring: " + std::string(rte_strerror(rte_errno)));
-  }
   try {
     open_file();
-  } catch (...) {
-    rte_ring_free(ring_);
-    rte_mempool_free(pool_);
-    throw;
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("recording: ") + e.what());
   }
 }
 
-Recorder::~Recorder() {
-  try {
-    drain();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "netscope: recording: %s\n", e.what());
-  }
-  close_file();
-  rte_mbuf* m = nullptr;
-  while (rte_ring_dequeue(ring_, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
-  rte_ring_free(ring_);
-  rte_mempool_free(pool_);
-}
+Recorder::~Recorder() { close_file(); }
 
 void Recorder::open_file() {
   char stamp[32];
@@ -88,90 +84,98 @@ void Recorder::open_file() {
   char seq[16];
   std::snprintf(seq, sizeof seq, "%04u", serial_++);
   const std::string path = opt_.dir + "/" + opt_.prefix + "-" + stamp + "-" + seq + ".pcapng";
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw std::runtime_error("recording: cannot create '" + path + "': " + std::strerror(errno));
-  out_ = rte_pcapng_fdopen(fd_, nullptr, nullptr, "netscope", nullptr);
-  if (out_ == nullptr) {
-    ::close(fd_);
-    fd_ = -1;
-    throw std::runtime_error("recording: cannot start pcapng file '" + path + "': " + rte_strerror(rte_errno));
-  }
-  const off_t header = lseek(fd_, 0, SEEK_CUR);
-  file_bytes_ = header > 0 ? static_cast<std::uint64_t>(header) : 0;
+  out_ = std::make_unique<packet::PcapngWriter>(path, "netscope", opt_.interfaces);
   file_start_ns_ = wall_ns();
   files_.push_back(path);
-  sizes_.push_back(file_bytes_);
-  total_bytes_ += file_bytes_;
-  c_.bytes += file_bytes_;
+  sizes_.push_back(out_->bytes());
+  c_.bytes += out_->bytes();
   ++c_.files_opened;
 }
 
-void Recorder::close_file() {
-  if (out_ != nullptr) {
-    rte_pcapng_close(out_);  // closes fd_ too
-    out_ = nullptr;
-    fd_ = -1;
+void Recorder::close_file() noexcept {
+  if (!out_) return;
+  try {
+    out_->close();
+  } catch (const std::exception& e) {
+    failed(e);
   }
+  closed_bytes_ += out_->bytes();
+  sizes_.back() = out_->bytes();
+  out_.reset();
 }
 
-void Recorder::enforce_cap() {
+void Recorder::failed(const std::exception& e) noexcept {
+  if (!reported_) std::fprintf(stderr, "netscope: recording: %s\n", e.what());
+  reported_ = true;
+}
+
+void Recorder::rotate() noexcept {
+  close_file();
+  try {
+    open_file();
+  } catch (const std::exception& e) {
+    failed(e);
+  }
+  enforce_cap();
+}
+
+void Recorder::enforce_cap() noexcept {
   if (opt_.total_bytes == 0) return;
-  while (total_bytes_ > opt_.total_bytes && files_.size() > 1) {
+  const std::uint64_t current = out_ ? out_->bytes() : 0;
+  while (closed_bytes_ + current > opt_.total_bytes && files_.size() > (out_ ? 1u : 0u)) {
     std::error_code ec;
     std::filesystem::remove(files_.front(), ec);
-    total_bytes_ -= sizes_.front();
+    closed_bytes_ -= sizes_.front();
     files_.pop_front();
     sizes_.pop_front();
     ++c_.files_deleted;
   }
 }
 
-bool Recorder::offer(const rte_mbuf* m, std::uint16_t port, std::uint16_t queue) noexcept {
-  rte_mbuf* copy = rte_pcapng_copy(port, queue, m, pool_, opt_.snaplen, rte_get_tsc_cycles(), RTE_PCAPNG_DIRECTION_IN);
-  if (copy == nullptr) [[unlikely]] {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return false;
+void Recorder::write(const engine::CaptureMeta& meta, std::span<const std::uint8_t> bytes) noexcept {
+  if (out_ && ((opt_.file_bytes != 0 && out_->bytes() >= opt_.file_bytes) ||
+               (opt_.file_ns != 0 && out_->packets() != 0 && wall_ns() - file_start_ns_ >= opt_.file_ns))) {
+    rotate();
   }
-  if (rte_ring_enqueue(ring_, copy) != 0) [[unlikely]] {
-    rte_pktmbuf_free(copy);
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  return true;
-}
-
-std::size_t Recorder::drain() {
-  std::size_t total = 0;
-  std::array<rte_mbuf*, kWriteBurst> burst{};
-  for (;;) {
-    const unsigned n =
-        rte_ring_dequeue_burst(ring_, reinterpret_cast<void**>(burst.data()), kWriteBurst, nullptr);
-    if (n == 0) break;
-    const bool full = opt_.file_bytes != 0 && file_bytes_ >= opt_.file_bytes;
-    const bool old = opt_.file_ns != 0 && wall_ns() - file_start_ns_ >= opt_.file_ns;
-    if (full || old) {
-      close_file();
-      open_file();
-      enforce_cap();
+  if (!out_) {
+    rotate();  // closed by age, or after an error: a new file
+    if (!out_) {
+      ++c_.errors;
+      return;
     }
-    const ssize_t written = rte_pcapng_write_packets(out_, burst.data(), static_cast<std::uint16_t>(n));
-    rte_pktmbuf_free_bulk(burst.data(), n);
-    if (written < 0) throw std::runtime_error("recording: write to '" + files_.back() + "' failed: " + std::strerror(errno));
-    file_bytes_ += static_cast<std::uint64_t>(written);
-    sizes_.back() = file_bytes_;
-    total_bytes_ += static_cast<std::uint64_t>(written);
-    c_.bytes += static_cast<std::uint64_t>(written);
-    c_.written += n;
-    total += n;
-    enforce_cap();
   }
-  return total;
+  const std::uint32_t iface = meta.port < opt_.interfaces.size() ? meta.port : 0;
+  const std::uint64_t before = out_->bytes();
+  try {
+    out_->write(iface, meta.timestamp_ns, bytes, meta.wire_len, capture_comment(meta));
+  } catch (const std::exception& e) {
+    failed(e);
+    ++c_.errors;
+    close_file();
+    return;
+  }
+  ++c_.written;
+  const auto r = static_cast<std::size_t>(meta.reason);
+  if (r < c_.by_reason.size()) ++c_.by_reason[r];
+  c_.bytes += out_->bytes() - before;
+  sizes_.back() = out_->bytes();
+  enforce_cap();
 }
 
-RecorderCounters Recorder::counters() const {
-  RecorderCounters c = c_;
-  c.dropped = dropped_.load(std::memory_order_relaxed);
-  return c;
+void Recorder::flush() noexcept {
+  if (!out_) return;
+  if (opt_.file_ns != 0 && out_->packets() != 0 && wall_ns() - file_start_ns_ >= opt_.file_ns) {
+    close_file();  // the next frame opens a new file: no empty files while idle
+    enforce_cap();
+    return;
+  }
+  try {
+    out_->flush();
+  } catch (const std::exception& e) {
+    failed(e);
+    ++c_.errors;
+    close_file();
+  }
 }
 
 }  // namespace netscope::runtime
