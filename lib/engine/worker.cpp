@@ -149,6 +149,7 @@ Worker::Worker(const EngineConfig& cfg, RecordSink& sink)
       reasm_(std::make_unique<analysis::Reassembler>(cfg.analysis.reassembly_config)),
       reasm_pkt_(std::make_unique<decode::DecodedPacket>()) {
   if (cfg.sensors.enabled) sensors_ = std::make_unique<Sensors>(cfg.sensors, sink, cfg.worker_index, cfg.worker_count);
+  if (!cfg.correlation.pairs.empty()) corr_ = std::make_unique<Correlator>(cfg.correlation);
   const CaptureConfig& cc = cfg.capture;
   capturing_ = cc.anomalies || cc.malformed;
   const std::uint32_t depth = std::max(cc.history, cc.anomalies && cc.before != 0 ? cc.before + 1 : 0u);
@@ -494,7 +495,13 @@ void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const St
   c.class_bytes[cls].add(f.wire_len);
   PacketVerdict verdict = PacketVerdict::none;
   std::uint64_t seq = 0;
-  if (s.has_sa) verdict = track_sa(p, s, f.wire_len, f.timestamp_ns, f.port, f.packet_index, seq);
+  // A pair's b side is the same traffic again: its SAs' numbers are tracked on side a only
+  // (one sequence space per SA), the b side is measured by the correlation.
+  const bool correlated = corr_ != nullptr && corr_->wants(f.port);
+  if (s.has_sa && !(correlated && corr_->is_b(f.port))) {
+    verdict = track_sa(p, s, f.wire_len, f.timestamp_ns, f.port, f.packet_index, seq);
+  }
+  if (correlated) corr_->on_packet(f.port, f.timestamp_ns, p, f.bytes, s.has_sa ? &s.sa_key : nullptr, s.seq32);
   if (s.has_flow) track_flow(p, s, f.wire_len, f.timestamp_ns, f.bytes);
   if (p.has(decode::kLayerIpFragment) && cfg_.analysis.reassembly) [[unlikely]] track_fragment(f, p);
   if (p.has(decode::kLayerIcmp) || p.has(decode::kLayerIcmpv6)) [[unlikely]] link_icmp_error(f.bytes, p);
@@ -572,10 +579,12 @@ void Worker::maintain(std::uint64_t now) noexcept {
   reasm_->expire(now, 64);
   counters_->flows_active.set(flows_.size());
   if (sensors_) sensors_->maintain(now);
+  if (corr_) corr_->expire(256);
 }
 
 std::uint32_t Worker::flush(std::uint32_t max) noexcept {
   send_snapshot();
+  if (corr_) corr_->flush();  // the input ended: what still waits was not seen on the other port
   std::uint32_t n =
       flows_.drain([this](const flow::FlowEntry& e) { emit_flow(e, flow::EndReason::shutdown, flows_.slot_of(e)); }, max);
   counters_->flows_active.set(flows_.size());

@@ -17,6 +17,7 @@
 #include "netscope/analysis/alert.hpp"
 #include "netscope/decode/field_rules.hpp"
 #include "netscope/engine/capture.hpp"
+#include "netscope/engine/correlation.hpp"
 #include "netscope/decode/packet.hpp"
 #include "netscope/engine/sensors.hpp"
 #include "netscope/engine/flow_analysis.hpp"
@@ -75,6 +76,7 @@ struct EngineConfig {
   std::vector<decode::FieldRule> rules;  ///< include/exclude rules on decoded fields
   SensorConfig sensors;               ///< measures, detections, topology (engine/sensors.hpp)
   CaptureConfig capture;              ///< frame history, anomaly/malformed capture (engine/capture.hpp)
+  CorrelationConfig correlation;      ///< port pairs correlated (engine/correlation.hpp)
 };
 
 /// What raised an anomaly: an SA's sequence tracker, or a traffic detection (engine/sensors.hpp).
@@ -300,6 +302,8 @@ class Worker {
   [[nodiscard]] const EngineConfig& config() const noexcept { return cfg_; }
   /// The traffic sensors, or nullptr when cfg.sensors.enabled is false.
   [[nodiscard]] const Sensors* sensors() const noexcept { return sensors_.get(); }
+  /// Cross-port correlation, or nullptr when no pair is configured (readable from any thread).
+  [[nodiscard]] const Correlator* correlator() const noexcept { return corr_.get(); }
   /// Highest packet timestamp seen (replay clock).
   [[nodiscard]] std::uint64_t clock() const noexcept { return clock_; }
 
@@ -353,6 +357,7 @@ class Worker {
   std::uint64_t clock_ = 0;
   std::uint32_t sa_cursor_ = 0;  ///< next SA table slot to publish
   std::unique_ptr<Sensors> sensors_;  ///< measures, detections, topology (optional)
+  std::unique_ptr<Correlator> corr_;  ///< cross-port correlation (optional)
   FlowAnalyzer analyzer_;        ///< per-flow TCP/L7 state, parallel to flows_
   std::unique_ptr<analysis::Reassembler> reasm_;
   std::unique_ptr<decode::DecodedPacket> reasm_pkt_;  ///< a reassembled datagram, decoded
