@@ -116,6 +116,9 @@ AesGcm::AesGcm(std::span<const std::uint8_t> key, GcmBackend backend) {
     } else {
       IMB_AES128_GCM_PRE(mgr, key.data(), k);
     }
+    // The per-packet calls go straight to the arch's function: no manager or key-size lookup.
+    mb_enc_ = reinterpret_cast<ErasedFn>(aes256_ ? mgr->gcm256_enc : mgr->gcm128_enc);
+    mb_dec_ = reinterpret_cast<ErasedFn>(aes256_ ? mgr->gcm256_dec : mgr->gcm128_dec);
     return;
 #else
     throw std::runtime_error("this build has no intel-ipsec-mb (install libipsec-mb-dev)");
@@ -154,7 +157,9 @@ AesGcm::AesGcm(AesGcm&& other) noexcept
       aes256_(other.aes256_),
       enc_(std::exchange(other.enc_, nullptr)),
       dec_(std::exchange(other.dec_, nullptr)),
-      mb_key_(std::exchange(other.mb_key_, nullptr)) {}
+      mb_key_(std::exchange(other.mb_key_, nullptr)),
+      mb_enc_(other.mb_enc_),
+      mb_dec_(other.mb_dec_) {}
 
 AesGcm& AesGcm::operator=(AesGcm&& other) noexcept {
   if (this != &other) {
@@ -164,6 +169,8 @@ AesGcm& AesGcm::operator=(AesGcm&& other) noexcept {
     enc_ = std::exchange(other.enc_, nullptr);
     dec_ = std::exchange(other.dec_, nullptr);
     mb_key_ = std::exchange(other.mb_key_, nullptr);
+    mb_enc_ = other.mb_enc_;
+    mb_dec_ = other.mb_dec_;
   }
   return *this;
 }
@@ -172,16 +179,10 @@ bool AesGcm::seal(std::span<const std::uint8_t, kGcmIvLen> iv, std::span<const s
                   std::span<std::uint8_t> data, std::span<std::uint8_t, kGcmTagLen> tag) noexcept {
 #ifdef NETSCOPE_HAVE_IPSEC_MB
   if (mb_key_ != nullptr) {
-    IMB_MGR* mgr = mb_state().mgr;
-    const auto* k = static_cast<const gcm_key_data*>(mb_key_);
     gcm_context_data ctx;
-    if (aes256_) {
-      IMB_AES256_GCM_ENC(mgr, k, &ctx, data.data(), data.data(), data.size(), iv.data(),
-                         aad.data(), aad.size(), tag.data(), kGcmTagLen);
-    } else {
-      IMB_AES128_GCM_ENC(mgr, k, &ctx, data.data(), data.data(), data.size(), iv.data(),
-                         aad.data(), aad.size(), tag.data(), kGcmTagLen);
-    }
+    reinterpret_cast<aes_gcm_enc_dec_t>(mb_enc_)(
+        static_cast<const gcm_key_data*>(mb_key_), &ctx, data.data(), data.data(), data.size(),
+        iv.data(), aad.data(), aad.size(), tag.data(), kGcmTagLen);
     return true;
   }
 #endif
@@ -206,17 +207,11 @@ bool AesGcm::open(std::span<const std::uint8_t, kGcmIvLen> iv, std::span<const s
                   std::span<const std::uint8_t, kGcmTagLen> tag) noexcept {
 #ifdef NETSCOPE_HAVE_IPSEC_MB
   if (mb_key_ != nullptr) {
-    IMB_MGR* mgr = mb_state().mgr;
-    const auto* k = static_cast<const gcm_key_data*>(mb_key_);
     gcm_context_data ctx;
     std::uint8_t computed[kGcmTagLen];
-    if (aes256_) {
-      IMB_AES256_GCM_DEC(mgr, k, &ctx, data.data(), data.data(), data.size(), iv.data(),
-                         aad.data(), aad.size(), computed, kGcmTagLen);
-    } else {
-      IMB_AES128_GCM_DEC(mgr, k, &ctx, data.data(), data.data(), data.size(), iv.data(),
-                         aad.data(), aad.size(), computed, kGcmTagLen);
-    }
+    reinterpret_cast<aes_gcm_enc_dec_t>(mb_dec_)(
+        static_cast<const gcm_key_data*>(mb_key_), &ctx, data.data(), data.data(), data.size(),
+        iv.data(), aad.data(), aad.size(), computed, kGcmTagLen);
     return CRYPTO_memcmp(computed, tag.data(), kGcmTagLen) == 0;
   }
 #endif

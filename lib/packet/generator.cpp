@@ -413,9 +413,44 @@ struct Generator::Flow {
     return out;
   }
 
+  void natt_checksum(std::uint8_t* buf, const Template& t) noexcept {
+    const std::size_t len = t.bytes.size();
+    const std::size_t udp_off = t.outer_ip_off + kIpv6HeaderLen;
+    set_l4_checksum({buf + udp_off, len - udp_off}, outer_ip(), ipproto::kUdp);
+  }
+
+  /// The cipher of a frame build_fast wrote from `t` for sequence number `number` as this
+  /// flow's packet `packet` (crypto flows only), and what must follow it.
+  void seal_fast(std::uint8_t* buf, const Template& t, std::uint64_t number,
+                 std::uint64_t packet) noexcept {
+    const std::size_t len = t.bytes.size();
+    switch (spec.protocol) {
+      case FlowProtocol::macsec:
+        macsec->protect({buf, len},
+                        kEthernetHeaderLen + (spec.macsec.sc ? kSectagSciLen : kSectagLen), sci,
+                        number, spec.macsec.e);
+        break;
+      case FlowProtocol::esp:
+      case FlowProtocol::esp_udp:
+        esp->protect({buf + t.proto_off, len - t.proto_off}, packet, spec.ipsec.esn,
+                     static_cast<std::uint32_t>(number >> 32));
+        if (natt_v6) natt_checksum(buf, t);
+        break;
+      case FlowProtocol::ah:
+        ah->protect({buf + t.outer_ip_off, len - t.outer_ip_off}, t.proto_off - t.outer_ip_off,
+                    spec.ipsec.esn, static_cast<std::uint32_t>(number >> 32));
+        break;
+      case FlowProtocol::udp:
+      case FlowProtocol::tcp:
+        break;
+    }
+  }
+
   /// A copy of the template with the changing fields patched: the same bytes as build_slow.
-  std::size_t build_fast(std::uint8_t* buf, const SequenceSlot& slot) noexcept {
-    const Template& t = templates.size() == 1 ? templates[0] : templates[packets % templates.size()];
+  /// With `defer` the cipher is left to the caller (seal_fast with `t`, the sequence number
+  /// and the packet index before build() increments it).
+  std::size_t build_fast(std::uint8_t* buf, const SequenceSlot& slot, const Template& t,
+                         bool defer) noexcept {
     const std::size_t len = t.bytes.size();
     copy_frame(buf, t.bytes.data(), len);
     for (std::uint32_t k = 0; k < t.ipv4_count; ++k) {
@@ -440,10 +475,7 @@ struct Generator::Flow {
         const MacsecSpec& m = spec.macsec;
         p[0] = static_cast<std::uint8_t>((p[0] & 0xFCu) | ((m.an + slot.epoch) % 4));
         store_be32(p + 2, static_cast<std::uint32_t>(slot.number));
-        if (crypto) {
-          macsec->protect({buf, len}, kEthernetHeaderLen + (m.sc ? kSectagSciLen : kSectagLen),
-                          sci, slot.number, m.e);
-        }
+        if (crypto && !defer) seal_fast(buf, t, slot.number, packets);
         break;
       }
       case FlowProtocol::esp:
@@ -451,23 +483,18 @@ struct Generator::Flow {
         store_be32(p, spec.ipsec.spi + slot.epoch);
         store_be32(p + 4, static_cast<std::uint32_t>(slot.number));
         if (esp_iv_len() != 0) store_be64(p + kEspHeaderLen, packets);
+        // With crypto the NAT-T checksum over IPv6 follows the cipher, in seal_fast.
         if (crypto) {
-          esp->protect({p, len - t.proto_off}, packets, spec.ipsec.esn,
-                       static_cast<std::uint32_t>(slot.number >> 32));
-        }
-        if (natt_v6) {
-          const std::size_t udp_off = t.outer_ip_off + kIpv6HeaderLen;
-          set_l4_checksum({buf + udp_off, len - udp_off}, outer_ip(), ipproto::kUdp);
+          if (!defer) seal_fast(buf, t, slot.number, packets);
+        } else if (natt_v6) {
+          natt_checksum(buf, t);
         }
         break;
       }
       case FlowProtocol::ah:
         store_be32(p + 4, spec.ipsec.spi + slot.epoch);
         store_be32(p + 8, static_cast<std::uint32_t>(slot.number));
-        if (crypto) {
-          ah->protect({buf + t.outer_ip_off, len - t.outer_ip_off}, t.proto_off - t.outer_ip_off,
-                      spec.ipsec.esn, static_cast<std::uint32_t>(slot.number >> 32));
-        }
+        if (crypto && !defer) seal_fast(buf, t, slot.number, packets);
         break;
       case FlowProtocol::udp:
       case FlowProtocol::tcp:
@@ -476,9 +503,22 @@ struct Generator::Flow {
     return len;
   }
 
+  [[nodiscard]] const Template& template_now() const noexcept {
+    return templates.size() == 1 ? templates[0] : templates[packets % templates.size()];
+  }
+
   std::size_t build(std::uint8_t* buf, const SequenceSlot& slot) noexcept {
     const std::size_t out = templates.empty() ? build_slow({buf, kMaxFrameLen}, next_len(), slot)
-                                              : build_fast(buf, slot);
+                                              : build_fast(buf, slot, template_now(), false);
+    ++packets;
+    ++ip_id;
+    return out;
+  }
+
+  /// build() from a template with the cipher left out; `t` is template_now().
+  std::size_t build_deferred(std::uint8_t* buf, const SequenceSlot& slot,
+                             const Template& t) noexcept {
+    const std::size_t out = build_fast(buf, slot, t, true);
     ++packets;
     ++ip_id;
     return out;
@@ -564,7 +604,8 @@ double Generator::requested_pps() const noexcept {
   return s;
 }
 
-inline std::size_t Generator::produce(std::uint8_t* buf, std::uint64_t& offset) noexcept {
+inline std::size_t Generator::produce(std::uint8_t* buf, std::uint64_t& offset, Sealing* seal,
+                                      std::size_t* pending) noexcept {
   if (opt_.count != 0 && produced_ >= opt_.count) return 0;
   std::size_t fi = 0;
   if (flow_rates_) {
@@ -591,7 +632,15 @@ inline std::size_t Generator::produce(std::uint8_t* buf, std::uint64_t& offset) 
   }
   Flow& f = *flows_[fi];
   const SequenceSlot slot = f.spec.has_sequence() ? f.seq.next() : SequenceSlot{};
-  const std::size_t len = f.build(buf, slot);
+  std::size_t len = 0;
+  if (seal != nullptr && f.crypto && !f.templates.empty()) {
+    const Flow::Template& t = f.template_now();
+    seal[*pending] = Sealing{&f, buf, &t, slot.number, f.packets};
+    ++*pending;
+    len = f.build_deferred(buf, slot, t);
+  } else {
+    len = f.build(buf, slot);
+  }
   if (opt_.track_truth && f.spec.has_sequence()) {
     if (slot.epoch != f.truth_epoch) {
       // A flow starting with ESN/XPN high bits: the receiver cannot know its absolute numbers.
@@ -620,12 +669,25 @@ std::size_t Generator::next_burst(std::uint8_t* const* bufs, std::uint32_t* lens
                                   std::size_t n) noexcept {
   if (flows_.empty()) return 0;
   want_time_ = opt_.duration_ns != 0;
+  Sealing seal[kSealBatch];
   std::size_t i = 0;
-  for (; i < n; ++i) {
-    std::uint64_t offset = 0;
-    const std::size_t len = produce(bufs[i], offset);
-    if (len == 0) break;
-    lens[i] = static_cast<std::uint32_t>(len);
+  bool end = false;
+  while (i < n && !end) {
+    const std::size_t stop = std::min(n, i + kSealBatch);
+    std::size_t pending = 0;
+    for (; i < stop; ++i) {
+      std::uint64_t offset = 0;
+      const std::size_t len = produce(bufs[i], offset, seal, &pending);
+      if (len == 0) {
+        end = true;
+        break;
+      }
+      lens[i] = static_cast<std::uint32_t>(len);
+    }
+    for (std::size_t k = 0; k < pending; ++k) {
+      const Sealing& s = seal[k];
+      s.flow->seal_fast(s.buf, *static_cast<const Flow::Template*>(s.tmpl), s.number, s.packet);
+    }
   }
   return i;
 }

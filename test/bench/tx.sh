@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_RUN=${1:-10}
-GEN=build/apps/netscope-gen/netscope-gen
+GEN=${GEN:-build/apps/netscope-gen/netscope-gen}  # GEN=build-x/... for another build dir
 WORK=$(mktemp -d /tmp/netscope-bench-tx-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 

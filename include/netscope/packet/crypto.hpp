@@ -71,6 +71,9 @@ class AesGcm {
   evp_cipher_ctx_st* enc_ = nullptr;
   evp_cipher_ctx_st* dec_ = nullptr;
   void* mb_key_ = nullptr;  ///< intel-ipsec-mb gcm_key_data (64-byte aligned)
+  using ErasedFn = void (*)();
+  ErasedFn mb_enc_ = nullptr;  ///< intel-ipsec-mb's GCM encrypt for this key size, taken once
+  ErasedFn mb_dec_ = nullptr;  ///< ... and decrypt
 };
 
 enum class HmacDigest : std::uint8_t { sha1, sha256 };

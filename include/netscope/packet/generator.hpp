@@ -73,6 +73,10 @@ class Generator {
   /// its length in `lens[i]`; timestamps are not returned. Returns the number built, below
   /// `n` only when the count or duration is reached. The same frames as n calls of next().
   /// Does not allocate (see next()). One thread at a time.
+  ///
+  /// Frames from templates are written for up to kSealBatch frames first and sealed
+  /// (MACsec, ESP, AH) afterwards: the cipher then reads bytes that have left the store
+  /// buffer instead of stalling on the template copy just made (docs/performance.md).
   std::size_t next_burst(std::uint8_t* const* bufs, std::uint32_t* lens, std::size_t n) noexcept;
 
   /// Frames per second the scenario asks for: the sum of the flows' `rate_pps` when they
@@ -96,8 +100,20 @@ class Generator {
   struct Flow;
   std::size_t pick() noexcept;
   std::uint64_t timestamp() noexcept;
-  /// One frame into `buf` (capacity checked by the caller); 0 at the end.
-  std::size_t produce(std::uint8_t* buf, std::uint64_t& offset_ns) noexcept;
+  /// A frame written from a template whose cipher is still to run (next_burst).
+  struct Sealing {
+    Flow* flow;
+    std::uint8_t* buf;
+    const void* tmpl;         ///< the Flow::Template it was copied from
+    std::uint64_t number;     ///< its sequence number
+    std::uint64_t packet;     ///< the flow's packet index (ESP IV)
+  };
+  static constexpr std::size_t kSealBatch = 32;
+
+  /// One frame into `buf` (capacity checked by the caller); 0 at the end. With `seal` set,
+  /// a template frame's cipher is left for later: recorded in seal[*pending], ++*pending.
+  std::size_t produce(std::uint8_t* buf, std::uint64_t& offset_ns, Sealing* seal = nullptr,
+                      std::size_t* pending = nullptr) noexcept;
 
   GeneratorOptions opt_;
   std::vector<std::unique_ptr<Flow>> flows_;

@@ -366,8 +366,8 @@ TEST(GeneratorTemplates, DemoMatchesTheReferencePath) {
   expect_templates_match_reference(builtin_demo_scenario(), 20000);
 }
 
-TEST(GeneratorTemplates, EveryVariantMatchesTheReferencePath) {
-  const Scenario sc = parse_scenario(R"(
+Scenario every_variant_scenario() {
+  return parse_scenario(R"(
 flows:
   - {protocol: udp, size: 64}
   - {protocol: udp, size: imix, payload: counter, l4: {checksum: true}}
@@ -426,8 +426,11 @@ flows:
     ip: {src: "2001:db8::1", dst: "2001:db8::2"}
     ah: {spi: 0x500, key: "0011223344556677"}
 )");
+}
+
+TEST(GeneratorTemplates, EveryVariantMatchesTheReferencePath) {
   // 70000 frames: every flow's IPv4 id wraps past 65535 at least once for the busiest ones.
-  expect_templates_match_reference(sc, 14 * 70000 / 10);
+  expect_templates_match_reference(every_variant_scenario(), 14 * 70000 / 10);
 }
 
 TEST(GeneratorTemplates, IpIdWrapsWithValidChecksums) {
@@ -435,23 +438,36 @@ TEST(GeneratorTemplates, IpIdWrapsWithValidChecksums) {
   expect_templates_match_reference(sc, 70000);
 }
 
-TEST(GeneratorTemplates, NextBurstGivesTheFramesOfNext) {
-  const Scenario demo = builtin_demo_scenario();
-  const auto ref = generate(demo, with_count(1000, 3));
-  Generator g(demo, with_count(1000, 3));
-  std::vector<std::vector<std::uint8_t>> store(32, std::vector<std::uint8_t>(g.max_frame_len()));
-  std::uint8_t* bufs[32];
-  for (std::size_t i = 0; i < 32; ++i) bufs[i] = store[i].data();
-  std::uint32_t lens[32];
+// next_burst writes a batch of frames, then runs their ciphers: the bytes must not change.
+void expect_bursts_match_next(const Scenario& sc, std::uint64_t count, std::size_t burst) {
+  const auto ref = generate(sc, with_count(count, 3));
+  Generator g(sc, with_count(count, 3));
+  std::vector<std::vector<std::uint8_t>> store(burst, std::vector<std::uint8_t>(g.max_frame_len()));
+  std::vector<std::uint8_t*> bufs(burst);
+  for (std::size_t i = 0; i < burst; ++i) bufs[i] = store[i].data();
+  std::vector<std::uint32_t> lens(burst);
   std::size_t k = 0;
-  while (const std::size_t n = g.next_burst(bufs, lens, 32)) {
+  while (const std::size_t n = g.next_burst(bufs.data(), lens.data(), burst)) {
     for (std::size_t i = 0; i < n; ++i, ++k) {
       ASSERT_LT(k, ref.size());
       ASSERT_EQ(std::vector<std::uint8_t>(store[i].begin(), store[i].begin() + lens[i]),
-                ref[k].bytes);
+                ref[k].bytes)
+          << "frame " << k << ", bursts of " << burst;
     }
   }
-  EXPECT_EQ(k, 1000u);
+  EXPECT_EQ(k, count);
+}
+
+TEST(GeneratorTemplates, NextBurstGivesTheFramesOfNext) {
+  expect_bursts_match_next(builtin_demo_scenario(), 1000, 32);
+  // Bursts longer than one sealing batch, and odd ones that end mid-batch.
+  expect_bursts_match_next(every_variant_scenario(), 5000, 64);
+  expect_bursts_match_next(every_variant_scenario(), 1001, 7);
+  expect_bursts_match_next(parse_scenario(R"(
+flows:
+  - {protocol: macsec, size: 64, macsec: {cipher: gcm-aes-128, key: "00112233445566778899aabbccddeeff"}}
+)"),
+                           333, 50);
 }
 
 TEST(GeneratorFlowRates, EachFlowKeepsItsOwnConstantRate) {
