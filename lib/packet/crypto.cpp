@@ -175,6 +175,30 @@ AesGcm& AesGcm::operator=(AesGcm&& other) noexcept {
   return *this;
 }
 
+namespace {
+
+// Kept out of line so that AesGcm::seal, which protect() calls per frame, stays small.
+[[gnu::noinline]] bool seal_evp(evp_cipher_ctx_st* enc, const std::uint8_t* iv,
+                                std::span<const std::uint8_t> aad, std::span<std::uint8_t> data,
+                                std::uint8_t* tag) noexcept {
+  int len = 0;
+  // Only the IV changes per packet: the key schedule set in the constructor is kept.
+  if (EVP_EncryptInit_ex(enc, nullptr, nullptr, nullptr, iv) != 1) return false;
+  if (!aad.empty() &&
+      EVP_EncryptUpdate(enc, nullptr, &len, aad.data(), as_int(aad.size())) != 1) {
+    return false;
+  }
+  if (!data.empty() &&
+      EVP_EncryptUpdate(enc, data.data(), &len, data.data(), as_int(data.size())) != 1) {
+    return false;
+  }
+  std::uint8_t tail[16];
+  if (EVP_EncryptFinal_ex(enc, tail, &len) != 1) return false;
+  return EVP_CIPHER_CTX_ctrl(enc, EVP_CTRL_GCM_GET_TAG, as_int(kGcmTagLen), tag) == 1;
+}
+
+}  // namespace
+
 bool AesGcm::seal(std::span<const std::uint8_t, kGcmIvLen> iv, std::span<const std::uint8_t> aad,
                   std::span<std::uint8_t> data, std::span<std::uint8_t, kGcmTagLen> tag) noexcept {
 #ifdef NETSCOPE_HAVE_IPSEC_MB
@@ -186,20 +210,7 @@ bool AesGcm::seal(std::span<const std::uint8_t, kGcmIvLen> iv, std::span<const s
     return true;
   }
 #endif
-  int len = 0;
-  // Only the IV changes per packet: the key schedule set in the constructor is kept.
-  if (EVP_EncryptInit_ex(enc_, nullptr, nullptr, nullptr, iv.data()) != 1) return false;
-  if (!aad.empty() &&
-      EVP_EncryptUpdate(enc_, nullptr, &len, aad.data(), as_int(aad.size())) != 1) {
-    return false;
-  }
-  if (!data.empty() &&
-      EVP_EncryptUpdate(enc_, data.data(), &len, data.data(), as_int(data.size())) != 1) {
-    return false;
-  }
-  std::uint8_t tail[16];
-  if (EVP_EncryptFinal_ex(enc_, tail, &len) != 1) return false;
-  return EVP_CIPHER_CTX_ctrl(enc_, EVP_CTRL_GCM_GET_TAG, as_int(kGcmTagLen), tag.data()) == 1;
+  return seal_evp(enc_, iv.data(), aad, data, tag.data());
 }
 
 bool AesGcm::open(std::span<const std::uint8_t, kGcmIvLen> iv, std::span<const std::uint8_t> aad,
@@ -334,8 +345,8 @@ MacsecProtector::MacsecProtector(MacsecCipherSuite suite, std::span<const std::u
   }
 }
 
-void MacsecProtector::make_iv(std::uint64_t sci, std::uint64_t pn,
-                              std::span<std::uint8_t, kGcmIvLen> iv) const noexcept {
+[[gnu::always_inline]] inline void MacsecProtector::make_iv(
+    std::uint64_t sci, std::uint64_t pn, std::span<std::uint8_t, kGcmIvLen> iv) const noexcept {
   if (is_xpn(suite_)) {
     store_be32(iv.data(), ssci_);
     store_be64(iv.data() + 4, pn);

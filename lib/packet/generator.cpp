@@ -665,10 +665,45 @@ std::size_t Generator::next(std::span<std::uint8_t> buf, std::uint64_t& timestam
   return len;
 }
 
+std::size_t Generator::burst_one_flow(std::uint8_t* const* bufs, std::uint32_t* lens,
+                                      std::size_t n) noexcept {
+  Flow& f = *flows_[0];
+  if (opt_.count != 0) n = static_cast<std::size_t>(std::min<std::uint64_t>(n, opt_.count - produced_));
+  const bool numbered = f.spec.has_sequence();
+  const bool crypto = f.crypto;
+  Sealing seal[kSealBatch];
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < n;) {
+    const std::size_t first = i;
+    const std::size_t stop = std::min(n, i + kSealBatch);
+    for (; i < stop; ++i) {
+      const SequenceSlot slot = numbered ? f.seq.next() : SequenceSlot{};
+      const Flow::Template& t = f.template_now();
+      if (crypto) seal[i - first] = Sealing{&f, bufs[i], &t, slot.number, f.packets};
+      const std::size_t len = f.build_deferred(bufs[i], slot, t);
+      lens[i] = static_cast<std::uint32_t>(len);
+      bytes += len;
+    }
+    if (crypto) {
+      for (std::size_t k = 0; k < i - first; ++k) {
+        f.seal_fast(seal[k].buf, *static_cast<const Flow::Template*>(seal[k].tmpl), seal[k].number,
+                    seal[k].packet);
+      }
+    }
+  }
+  produced_ += n;
+  bytes_ += bytes;
+  return n;
+}
+
 std::size_t Generator::next_burst(std::uint8_t* const* bufs, std::uint32_t* lens,
                                   std::size_t n) noexcept {
   if (flows_.empty()) return 0;
   want_time_ = opt_.duration_ns != 0;
+  if (flows_.size() == 1 && !flow_rates_ && !want_time_ && opt_.pacing == Pacing::constant &&
+      !opt_.track_truth && !flows_[0]->templates.empty()) {
+    return burst_one_flow(bufs, lens, n);
+  }
   Sealing seal[kSealBatch];
   std::size_t i = 0;
   bool end = false;

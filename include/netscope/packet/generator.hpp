@@ -114,6 +114,9 @@ class Generator {
   /// a template frame's cipher is left for later: recorded in seal[*pending], ++*pending.
   std::size_t produce(std::uint8_t* buf, std::uint64_t& offset_ns, Sealing* seal = nullptr,
                       std::size_t* pending = nullptr) noexcept;
+  /// next_burst for one flow with templates, no timestamps and no truth (a TX lcore's
+  /// usual case): the per-frame checks of produce() are made once per burst.
+  std::size_t burst_one_flow(std::uint8_t* const* bufs, std::uint32_t* lens, std::size_t n) noexcept;
 
   GeneratorOptions opt_;
   std::vector<std::unique_ptr<Flow>> flows_;

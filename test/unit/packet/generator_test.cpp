@@ -439,9 +439,13 @@ TEST(GeneratorTemplates, IpIdWrapsWithValidChecksums) {
 }
 
 // next_burst writes a batch of frames, then runs their ciphers: the bytes must not change.
-void expect_bursts_match_next(const Scenario& sc, std::uint64_t count, std::size_t burst) {
+// Without truth tracking a one-flow scenario takes next_burst's one-flow loop.
+void expect_bursts_match_next(const Scenario& sc, std::uint64_t count, std::size_t burst,
+                              bool truth = true) {
   const auto ref = generate(sc, with_count(count, 3));
-  Generator g(sc, with_count(count, 3));
+  GeneratorOptions o = with_count(count, 3);
+  o.track_truth = truth;
+  Generator g(sc, o);
   std::vector<std::vector<std::uint8_t>> store(burst, std::vector<std::uint8_t>(g.max_frame_len()));
   std::vector<std::uint8_t*> bufs(burst);
   for (std::size_t i = 0; i < burst; ++i) bufs[i] = store[i].data();
@@ -463,11 +467,17 @@ TEST(GeneratorTemplates, NextBurstGivesTheFramesOfNext) {
   // Bursts longer than one sealing batch, and odd ones that end mid-batch.
   expect_bursts_match_next(every_variant_scenario(), 5000, 64);
   expect_bursts_match_next(every_variant_scenario(), 1001, 7);
-  expect_bursts_match_next(parse_scenario(R"(
-flows:
-  - {protocol: macsec, size: 64, macsec: {cipher: gcm-aes-128, key: "00112233445566778899aabbccddeeff"}}
-)"),
-                           333, 50);
+  // One flow of each protocol, through the one-flow loop (no truth) and the general one.
+  const Scenario every = every_variant_scenario();
+  for (const FlowSpec& flow : every.flows) {
+    Scenario one = every;
+    one.flows = {flow};
+    for (const bool truth : {false, true}) {
+      SCOPED_TRACE(flow.name + (truth ? " with truth" : " without truth"));
+      expect_bursts_match_next(one, 333, 50, truth);
+      expect_bursts_match_next(one, 100, 32, truth);
+    }
+  }
 }
 
 TEST(GeneratorFlowRates, EachFlowKeepsItsOwnConstantRate) {
