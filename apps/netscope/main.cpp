@@ -29,6 +29,7 @@ struct Overrides {
   std::vector<std::string> extended;
   std::optional<std::string> filter;
   std::vector<std::string> port_filters;
+  std::vector<std::string> correlate;
   std::optional<std::string> xdp_prefilter, xdp_object;
   std::vector<std::string> rules;
   std::optional<std::string> mode, flows_out, flows_format, api_listen, db, api_key, gen, tx_truth_out,
@@ -38,6 +39,10 @@ struct Overrides {
   std::optional<double> tx_rate_pps;
   std::optional<std::uint64_t> tx_count, tx_seed;
   std::optional<double> flow_timeout, tcp_closed_timeout;
+  std::optional<std::string> record_dir, record_filter;
+  bool record_anomalies = false;
+  bool record_malformed = false;
+  std::optional<std::uint32_t> inspect_packets;
   bool live = false;
   bool no_progress = false;
   bool no_text = false;
@@ -73,6 +78,9 @@ void add_options(CLI::App& app, Overrides& o) {
   app.add_option("--db", o.db, "SQLite database file for SAs, flows, anomalies and stats history");
   app.add_option("--filter", o.filter, "tcpdump-syntax filter for every port (compiled to eBPF, JIT)");
   app.add_option("--port-filter", o.port_filters, "PORT=EXPR: filter for one port (id or name); repeatable");
+  app.add_option("--correlate", o.correlate,
+                 "A,B: correlate ports A and B (ids or names; two taps of one path): loss between them and "
+                 "one-way latency; repeatable, after correlation.pairs");
   app.add_option("--xdp-prefilter", o.xdp_prefilter,
                  "net_af_xdp ports: load NetScope's XDP program, which sends only these to NetScope and the rest "
                  "to the kernel: comma-separated macsec, esp, ah, nat-t, or all");
@@ -87,6 +95,13 @@ void add_options(CLI::App& app, Overrides& o) {
   app.add_option("--tx-count", o.tx_count, "frames to generate (default: until stopped)");
   app.add_option("--tx-seed", o.tx_seed, "generator seed (default 1)");
   app.add_option("--tx-truth-out", o.tx_truth_out, "write the truth of what was sent (JSON)");
+  app.add_option("--record-dir", o.record_dir, "write recorded frames to pcapng files in DIR (docs/recording.md)");
+  app.add_option("--record-filter", o.record_filter, "record the frames that match this tcpdump expression");
+  app.add_flag("--record-anomalies", o.record_anomalies,
+               "record the frames that raise a sequence anomaly, with recording.context_before/after frames around them");
+  app.add_flag("--record-malformed", o.record_malformed, "record the frames that fail to decode");
+  app.add_option("--inspect-packets", o.inspect_packets,
+                 "frames kept per port for GET /api/v1/packets/inspect (default 64; 0: none)");
   app.add_flag("--live", o.live, "do not stop at the end of the captures; run until a signal");
   app.add_flag("--no-progress", o.no_progress, "no progress line on stderr");
   app.add_flag("--no-report", o.no_text, "no human report on stdout");
@@ -122,6 +137,9 @@ netscope::config::Config build_config(const Overrides& o) {
     }
     c.port_filters.emplace_back(pf.substr(0, eq), pf.substr(eq + 1));
   }
+  for (const std::string& pr : o.correlate) {
+    c.correlation_pairs.push_back(netscope::config::parse_correlation_pair(pr, "--correlate"));
+  }
   if (o.xdp_prefilter) c.xdp_prefilter = netscope::config::parse_xdp_prefilter(*o.xdp_prefilter, "--xdp-prefilter");
   if (o.xdp_object) c.xdp_object = *o.xdp_object;
   for (const std::string& r : o.rules) {
@@ -143,6 +161,11 @@ netscope::config::Config build_config(const Overrides& o) {
   if (o.grpc_listen) c.grpc.listen = *o.grpc_listen;
   if (o.db) c.database.path = *o.db;
   if (o.flows_out) c.flows_out = *o.flows_out;
+  if (o.record_dir) c.recording.dir = *o.record_dir;
+  if (o.record_filter) c.recording.filter = *o.record_filter;
+  if (o.record_anomalies) c.recording.anomalies = true;
+  if (o.record_malformed) c.recording.malformed = true;
+  if (o.inspect_packets) c.inspector.packets = *o.inspect_packets;
   if (o.flows_format) c.flows_format = *o.flows_format;
   if (o.flow_timeout) c.engine.timeouts.idle_ns = static_cast<std::uint64_t>(*o.flow_timeout * 1e9);
   if (o.tcp_closed_timeout) c.engine.timeouts.closed_ns = static_cast<std::uint64_t>(*o.tcp_closed_timeout * 1e9);

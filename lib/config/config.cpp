@@ -139,11 +139,59 @@ void apply_sensors(const YAML::Node& root, engine::SensorConfig& sc) {
   }
 }
 
+/// `correlation:` (docs/configuration.md): port pairs, window, table sizes.
+void apply_correlation(const YAML::Node& root, Config& c) {
+  const auto n = root["correlation"];
+  if (!n) return;
+  check_keys(n, "correlation", {"pairs", "window", "max_pending", "max_sas"});
+  engine::CorrelationConfig& cc = c.engine.correlation;
+  if (n["window"]) {
+    const double w = scalar<double>(n["window"], "correlation.window");
+    if (!(w > 0 && w <= 3600)) throw ConfigError("correlation.window: must be in (0, 3600] seconds");
+    cc.window_ns = static_cast<std::uint64_t>(w * 1e9);
+  }
+  if (n["max_pending"]) cc.max_pending = scalar<std::uint32_t>(n["max_pending"], "correlation.max_pending");
+  if (n["max_sas"]) cc.max_sas = scalar<std::uint32_t>(n["max_sas"], "correlation.max_sas");
+  if (const auto pairs = n["pairs"]) {
+    if (!pairs.IsSequence()) throw ConfigError("correlation.pairs: expected a list of {a: PORT, b: PORT}");
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      const std::string where = "correlation.pairs[" + std::to_string(i) + "]";
+      check_keys(pairs[i], where, {"a", "b"});
+      if (!pairs[i]["a"] || !pairs[i]["b"]) throw ConfigError(where + ": needs both a and b (port id or name)");
+      c.correlation_pairs.emplace_back(scalar<std::string>(pairs[i]["a"], where + ".a"),
+                                       scalar<std::string>(pairs[i]["b"], where + ".b"));
+    }
+  }
+}
+
 Config apply(const YAML::Node& root, Config c) {
   if (!root || root.IsNull()) return c;
   check_keys(root, "", {"sequence", "limits", "output", "runtime", "flows", "api", "grpc", "database", "generator", "capture",
-                        "sensors", "detection"});
+                        "sensors", "detection", "correlation", "recording", "inspector"});
   apply_sensors(root, c.engine.sensors);
+  if (const auto r = root["recording"]) {
+    check_keys(r, "recording", {"dir", "prefix", "filter", "anomalies", "malformed", "context_before", "context_after",
+                                "snaplen", "file_size", "file_seconds", "max_total", "queue"});
+    if (r["dir"]) c.recording.dir = scalar<std::string>(r["dir"], "recording.dir");
+    if (r["prefix"]) c.recording.prefix = scalar<std::string>(r["prefix"], "recording.prefix");
+    if (r["filter"]) c.recording.filter = scalar<std::string>(r["filter"], "recording.filter");
+    if (r["anomalies"]) c.recording.anomalies = scalar<bool>(r["anomalies"], "recording.anomalies");
+    if (r["malformed"]) c.recording.malformed = scalar<bool>(r["malformed"], "recording.malformed");
+    if (r["context_before"]) c.recording.context_before = scalar<std::uint32_t>(r["context_before"], "recording.context_before");
+    if (r["context_after"]) c.recording.context_after = scalar<std::uint32_t>(r["context_after"], "recording.context_after");
+    if (r["snaplen"]) c.recording.snaplen = scalar<std::uint32_t>(r["snaplen"], "recording.snaplen");
+    if (r["file_size"]) c.recording.file_bytes = parse_bytes(scalar<std::string>(r["file_size"], "recording.file_size"), "recording.file_size");
+    if (r["file_seconds"]) c.recording.file_seconds = scalar<double>(r["file_seconds"], "recording.file_seconds");
+    if (r["max_total"]) c.recording.max_bytes = parse_bytes(scalar<std::string>(r["max_total"], "recording.max_total"), "recording.max_total");
+    if (r["queue"]) c.recording.queue = scalar<std::uint32_t>(r["queue"], "recording.queue");
+  }
+  if (const auto i = root["inspector"]) {
+    check_keys(i, "inspector", {"packets", "snaplen", "refresh"});
+    if (i["packets"]) c.inspector.packets = scalar<std::uint32_t>(i["packets"], "inspector.packets");
+    if (i["snaplen"]) c.inspector.snaplen = scalar<std::uint32_t>(i["snaplen"], "inspector.snaplen");
+    if (i["refresh"]) c.inspector.refresh_s = scalar<double>(i["refresh"], "inspector.refresh");
+  }
+  apply_correlation(root, c);
   if (const auto cap = root["capture"]) {
     check_keys(cap, "capture", {"filter", "port_filters", "xdp_prefilter", "xdp_object", "rules"});
     if (const auto rules = cap["rules"]) {
@@ -300,6 +348,15 @@ Config apply(const YAML::Node& root, Config c) {
 
 }  // namespace
 
+std::pair<std::string, std::string> parse_correlation_pair(const std::string& text, const std::string& where) {
+  const auto comma = text.find(',');
+  if (comma == std::string::npos || comma == 0 || comma + 1 == text.size() ||
+      text.find(',', comma + 1) != std::string::npos) {
+    throw ConfigError(where + " '" + text + "': expected A,B (two port ids or names, e.g. 0,1)");
+  }
+  return {text.substr(0, comma), text.substr(comma + 1)};
+}
+
 engine::ExtendedSelector parse_extended_selector(const std::string& text) {
   engine::ExtendedSelector s;
   const auto colon = text.find(':');
@@ -430,6 +487,29 @@ void validate(const Config& c) {
       throw ConfigError("api.listen: port '" + port + "' is not 0..65535");
   }
   if (c.api.rate_limit < 0) throw ConfigError("api.rate_limit: must not be negative");
+  if (c.correlation_pairs.size() > engine::kMaxCorrelationPairs) {
+    throw ConfigError("correlation.pairs: at most " + std::to_string(engine::kMaxCorrelationPairs) + " pairs");
+  }
+  for (std::size_t i = 0; i < c.correlation_pairs.size(); ++i) {
+    const auto& [a, b] = c.correlation_pairs[i];
+    const std::string where = "correlation.pairs[" + std::to_string(i) + "]";
+    if (a.empty() || b.empty()) throw ConfigError(where + ": port names must not be empty");
+    if (a == b) throw ConfigError(where + ": a and b are the same port '" + a + "'");
+    for (std::size_t j = 0; j < i; ++j) {
+      for (const std::string& p : {a, b}) {
+        if (p == c.correlation_pairs[j].first || p == c.correlation_pairs[j].second) {
+          throw ConfigError(where + ": port '" + p + "' is already in pair " + std::to_string(j) +
+                            " (a port belongs to at most one pair)");
+        }
+      }
+    }
+  }
+  if (c.engine.correlation.max_pending < 1 || c.engine.correlation.max_pending > (1u << 30)) {
+    throw ConfigError("correlation.max_pending: must be 1..1073741824");
+  }
+  if (c.engine.correlation.max_sas < 1 || c.engine.correlation.max_sas > (1u << 24)) {
+    throw ConfigError("correlation.max_sas: must be 1..16777216");
+  }
   if (!c.grpc.listen.empty() && c.grpc.listen != "off") {
     const auto colon = c.grpc.listen.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == c.grpc.listen.size())
@@ -452,6 +532,39 @@ void validate(const Config& c) {
   if (c.api.threads < 1 || c.api.threads > 1024) throw ConfigError("api.threads: must be 1..1024");
   if (c.database.flush_interval_s <= 0) throw ConfigError("database.flush_interval: must be positive");
   if (c.database.retention_days <= 0) throw ConfigError("database.retention_days: must be positive");
+  const RecordingConfig& r = c.recording;
+  if (r.enabled() && r.dir.empty()) throw ConfigError("recording.dir: needed to record (filter, anomalies or malformed is set)");
+  if (!r.dir.empty() && !r.enabled())
+    throw ConfigError("recording.dir: nothing to record (set recording.filter, recording.anomalies or recording.malformed)");
+  if (r.snaplen < 64 || r.snaplen > 65535) throw ConfigError("recording.snaplen: must be 64..65535");
+  if (r.context_before > 4096 || r.context_after > 4096) throw ConfigError("recording.context_before/after: at most 4096");
+  if (r.queue < 64 || r.queue > (1u << 22)) throw ConfigError("recording.queue: must be 64..4194304");
+  if (r.file_seconds < 0) throw ConfigError("recording.file_seconds: must not be negative");
+  if (r.prefix.empty() || r.prefix.find('/') != std::string::npos) throw ConfigError("recording.prefix: a file name prefix without '/'");
+  if (c.inspector.packets > 4096) throw ConfigError("inspector.packets: at most 4096 per port");
+  if (c.inspector.snaplen < 14 || c.inspector.snaplen > 65535) throw ConfigError("inspector.snaplen: must be 14..65535");
+  if (c.inspector.refresh_s <= 0) throw ConfigError("inspector.refresh: must be positive");
+}
+
+std::uint64_t parse_bytes(const std::string& text, const std::string& where) {
+  std::size_t used = 0;
+  std::uint64_t v = 0;
+  if (text.find('-') != std::string::npos) throw ConfigError(where + ": must not be negative");
+  try {
+    v = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    throw ConfigError(where + ": '" + text + "' is not a size (bytes, or with K, M, G)");
+  }
+  std::string unit = text.substr(used);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+  std::uint64_t mult = 1;
+  if (unit.empty() || unit == "B") mult = 1;
+  else if (unit == "K" || unit == "KB" || unit == "KiB") mult = 1ull << 10;
+  else if (unit == "M" || unit == "MB" || unit == "MiB") mult = 1ull << 20;
+  else if (unit == "G" || unit == "GB" || unit == "GiB") mult = 1ull << 30;
+  else throw ConfigError(where + ": unknown unit '" + unit + "' (B, K, M or G)");
+  if (v > (~0ull) / mult) throw ConfigError(where + ": too large");
+  return v * mult;
 }
 
 }  // namespace netscope::config

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <cmath>
 #include <functional>
+#include <span>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,8 @@
 #include "netscope/control/query.hpp"
 #include "netscope/control/views.hpp"
 #include "netscope/control/exposition.hpp"
+#include "netscope/report/correlation.hpp"
+#include "netscope/packet/pcapng.hpp"
 #include "netscope_version.h"
 
 #include <pcap/pcap.h>
@@ -355,6 +358,7 @@ HttpResponse Api::route(const HttpRequest& r) {
     }
   }
   if (a == "packets" && n == 2 && seg[3] == "recent") return only_get([&] { return packets_recent(r); });
+  if (a == "packets" && n == 2 && seg[3] == "inspect") return only_get([&] { return packets_inspect(r); });
   if (a == "anomalies" && n == 1) return only_get([&] { return anomalies(r); });
   if (a == "anomalies" && n == 2) return only_get([&] { return anomaly(id_segment(seg[3], "anomaly")); });
   if (a == "config" && n == 1) return only_get([&] { return config(); });
@@ -373,6 +377,7 @@ HttpResponse Api::route(const HttpRequest& r) {
   }
   if (a == "diagnostics" && n == 1) return only_get([&] { return diagnostics(r); });
   if ((a == "top" || a == "topology") && n == 1) return only_get([&] { return traffic(r, a == "top"); });
+  if (a == "correlation" && n == 1) return only_get([&] { return correlation(r); });
   if (a == "stream" && n == 2 && (seg[3] == "stats" || seg[3] == "anomalies" || seg[3] == "flows")) {
     throw ApiError(400, "upgrade_required", "this is a WebSocket endpoint: send an Upgrade: websocket request");
   }
@@ -697,6 +702,50 @@ HttpResponse Api::packets_recent(const HttpRequest& r) const {
   return json_response(200, out);
 }
 
+HttpResponse Api::packets_inspect(const HttpRequest& r) const {
+  const Query q(r.query);
+  q.allow_only({"port", "limit", "format", "api_key"});
+  const auto port = q.opt_u64("port", 0, 65535);
+  const std::uint64_t limit = q.u64("limit", 4096, 1, 4096);
+  const std::string format = q.choice("format", {"json", "pcapng"}, "json");
+  const auto pub = need_snapshot(st_);
+  const Snapshot& s = *pub->snap;
+  if (!s.inspector) throw ApiError(404, "not_found", "the packet inspector is off (inspector.packets: 0)");
+  const InspectorView& v = *s.inspector;
+  if (port && std::none_of(s.ports.begin(), s.ports.end(), [&](const PortStats& p) { return p.id == *port; })) {
+    throw ApiError(404, "not_found", "no port " + std::to_string(*port));
+  }
+  // The ports asked for, each with its last `limit` frames, oldest first.
+  std::vector<std::pair<const PortStats*, std::span<const InspectedFrame>>> chosen;
+  for (const PortStats& p : s.ports) {
+    if (port && p.id != *port) continue;
+    std::span<const InspectedFrame> frames;
+    if (p.id < v.ports.size()) frames = v.ports[p.id];
+    if (frames.size() > limit) frames = frames.last(limit);
+    chosen.emplace_back(&p, frames);
+  }
+  if (format == "pcapng") {
+    HttpResponse out;
+    out.content_type = "application/x-pcapng";
+    packet::pcapng_section(out.body, "netscope packet inspector");
+    for (const auto& [p, frames] : chosen) packet::pcapng_interface(out.body, {p->name, p->driver, v.snaplen});
+    for (std::uint32_t i = 0; i < chosen.size(); ++i) {
+      for (const InspectedFrame& f : chosen[i].second) {
+        packet::pcapng_packet(out.body, i, f.timestamp_ns, f.bytes, f.wire_len);
+      }
+    }
+    return out;
+  }
+  json list = json::array();
+  for (const auto& [p, frames] : chosen) {
+    json packets = json::array();
+    for (const InspectedFrame& f : frames) packets.push_back(inspected_json(f));
+    list.push_back({{"port", p->id}, {"name", p->name}, {"packets", std::move(packets)}});
+  }
+  return json_response(200, {{"updated", v.updated_ns}, {"per_port", v.per_port}, {"snaplen", v.snaplen},
+                              {"ports", std::move(list)}});
+}
+
 HttpResponse Api::anomalies(const HttpRequest& r) const {
   const Query q(r.query);
   q.allow_only({"type", "sa", "protocol", "port", "since", "until", "order", "limit", "cursor", "api_key"});
@@ -762,6 +811,17 @@ HttpResponse Api::traffic(const HttpRequest& r, bool top) const {
   const auto pub = need_snapshot(st_);
   json j = top ? top_json(*pub) : topology_json(*pub);
   if (j.is_null()) throw ApiError(404, "sensors_disabled", "traffic sensors are off (sensors.enabled: false)");
+  return json_response(200, j);
+}
+
+HttpResponse Api::correlation(const HttpRequest& r) const {
+  Query(r.query).allow_only({"api_key"});
+  const auto pub = need_snapshot(st_);
+  if (!pub->snap->correlation) {
+    throw ApiError(404, "correlation_disabled", "no port pair is correlated (correlation.pairs, --correlate)");
+  }
+  json j = report::correlation_json(*pub->snap->correlation);
+  j["time"] = pub->snap->time_ns;
   return json_response(200, j);
 }
 

@@ -15,6 +15,7 @@ std::string_view type_name(MetricType t) noexcept {
   switch (t) {
     case MetricType::counter: return "counter";
     case MetricType::gauge: return "gauge";
+    case MetricType::summary: return "summary";
     case MetricType::untyped: break;
   }
   return "untyped";
@@ -115,6 +116,23 @@ void Exposition::sample(const std::string& name, const std::vector<Label>& label
 
 void Exposition::sample(const std::string& name, const std::vector<Label>& labels, double value) {
   add(name, labels, format_value(value));
+}
+
+void Exposition::summary(const std::string& name, const std::vector<Label>& labels,
+                         const std::vector<std::pair<double, double>>& quantiles, double sum, std::uint64_t count) {
+  for (const auto& [q, v] : quantiles) {
+    std::vector<Label> l = labels;
+    l.emplace_back("quantile", format_value(q));
+    add(name, l, format_value(v));
+  }
+  // _sum and _count lines belong to the same family; their label set is checked once.
+  add(name, labels, format_value(sum));
+  Family& f = families_.at(name);
+  f.lines.back().insert(name.size(), "_sum");
+  std::string count_line = f.lines.back();
+  count_line.replace(name.size(), 4, "_count");
+  count_line.replace(count_line.rfind(' ') + 1, std::string::npos, std::to_string(count));
+  f.lines.push_back(std::move(count_line));
 }
 
 std::string Exposition::text() const {

@@ -53,6 +53,40 @@ void flow_analysis_metrics(Exposition& x, const engine::FlowAnalysisTotals& a) {
   }
 }
 
+/// Cross-port correlation (docs/metrics.md): per pair, packets by result and latency.
+void correlation_metrics(Exposition& x, const engine::CorrelationView& v) {
+  x.family("netscope_correlation_packets_total",
+           "Packets of a correlated port pair, by result: matched (seen on both ports), lost_a_to_b (only on a), "
+           "lost_b_to_a (only on b), duplicate, untracked (table full or non-IP).", MetricType::counter);
+  x.family("netscope_correlation_untracked_total", "Packets of a pair not correlated, by reason.", MetricType::counter);
+  x.family("netscope_correlation_pending", "Packets waiting for their copy on the other port.", MetricType::gauge);
+  x.family("netscope_correlation_latency_seconds",
+           "One-way latency from port a to port b of matched packets (packet timestamps).", MetricType::summary);
+  x.family("netscope_correlation_latency_min_seconds", "Lowest one-way latency of a pair.", MetricType::gauge);
+  x.family("netscope_correlation_latency_max_seconds", "Highest one-way latency of a pair.", MetricType::gauge);
+  for (const engine::CorrelationPairView& p : v.pairs) {
+    const std::string pair = p.name_a + "-" + p.name_b;
+    const engine::CorrelationTotals& t = p.totals;
+    const std::pair<const char*, std::uint64_t> results[] = {
+        {"matched", t.matched}, {"lost_a_to_b", t.lost_a_to_b}, {"lost_b_to_a", t.lost_b_to_a},
+        {"duplicate", t.duplicates}, {"untracked", t.untracked_full + t.untracked_non_ip}};
+    for (const auto& [r, n] : results) {
+      x.sample("netscope_correlation_packets_total", {{"pair", pair}, {"a", p.name_a}, {"b", p.name_b}, {"result", r}}, n);
+    }
+    x.sample("netscope_correlation_untracked_total", {{"pair", pair}, {"reason", "table_full"}}, t.untracked_full);
+    x.sample("netscope_correlation_untracked_total", {{"pair", pair}, {"reason", "non_ip"}}, t.untracked_non_ip);
+    x.sample("netscope_correlation_pending", {{"pair", pair}}, t.pending);
+    const engine::LatencySummary& l = t.latency;
+    std::vector<std::pair<double, double>> q;
+    if (l.count != 0) {
+      for (const double p_ : {0.5, 0.9, 0.99}) q.emplace_back(p_, static_cast<double>(l.quantile(p_)) / 1e9);
+      x.sample("netscope_correlation_latency_min_seconds", {{"pair", pair}}, static_cast<double>(l.min) / 1e9);
+      x.sample("netscope_correlation_latency_max_seconds", {{"pair", pair}}, static_cast<double>(l.max) / 1e9);
+    }
+    x.summary("netscope_correlation_latency_seconds", {{"pair", pair}}, q, static_cast<double>(l.sum) / 1e9, l.count);
+  }
+}
+
 void snapshot_metrics(Exposition& x, const Published& pub) {
   const Snapshot& s = *pub.snap;
   const auto C = MetricType::counter;
@@ -157,6 +191,7 @@ void snapshot_metrics(Exposition& x, const Published& pub) {
     x.family("netscope_topology_edges", "Host pairs (edges) known to the topology.", G);
     x.sample("netscope_topology_edges", {}, static_cast<std::uint64_t>(s.traffic->edges.size()));
   }
+  if (s.correlation) correlation_metrics(x, *s.correlation);
 
   // SA totals by protocol, summed over every SA known.
   struct Totals {
@@ -237,6 +272,23 @@ void snapshot_metrics(Exposition& x, const Published& pub) {
   x.family("netscope_rules_excluded_packets_total",
            "Packets the include/exclude rules on decoded fields kept out of the analysis.", C);
   x.sample("netscope_rules_excluded_packets_total", {}, s.rules_excluded);
+  if (s.recording.enabled) {
+    const RecordingStats& r = s.recording;
+    x.family("netscope_recording_frames_total", "Frames written to pcapng files, by why they were recorded.", C);
+    for (std::size_t i = 0; i < r.by_reason.size(); ++i) {
+      const auto reason = static_cast<engine::CaptureReason>(i);
+      if (reason == engine::CaptureReason::inspect) continue;  // never written to files
+      x.sample("netscope_recording_frames_total", {{"reason", std::string(engine::to_string(reason))}}, r.by_reason[i]);
+    }
+    x.family("netscope_recording_dropped_total", "Frames to record that were lost: queue full or a write error.", C);
+    x.sample("netscope_recording_dropped_total", {}, r.dropped);
+    x.family("netscope_recording_bytes_total", "Bytes written to pcapng files (block headers included).", C);
+    x.sample("netscope_recording_bytes_total", {}, r.bytes);
+    x.family("netscope_recording_files", "pcapng files on disk now (after rotation and the total cap).", G);
+    x.sample("netscope_recording_files", {}, r.files);
+    x.family("netscope_recording_files_deleted_total", "pcapng files deleted to keep recording.max_total.", C);
+    x.sample("netscope_recording_files_deleted_total", {}, r.files_deleted);
+  }
   flow_analysis_metrics(x, s.analysis);
   x.family("netscope_mempool_in_use_mbufs", "Mbufs of the packet pool in use.", G);
   x.sample("netscope_mempool_in_use_mbufs", {}, s.mempool_in_use);

@@ -93,6 +93,41 @@ json packet_json(const StoredPacket& sp) {
   return j;
 }
 
+json inspected_json(const InspectedFrame& f) {
+  decode::DecodedPacket d;
+  decode::decode_frame({f.bytes.data(), f.bytes.size()}, d);
+  StoredPacket sp;
+  engine::PacketSummary& p = sp.pkt;
+  p.timestamp_ns = f.timestamp_ns;
+  p.packet_index = f.packet_index;
+  p.wire_len = f.wire_len;
+  p.port = f.port;
+  p.lcore = f.lcore;
+  p.cls = engine::classify(d);
+  std::uint32_t seq32 = 0;
+  p.has_sa = seq::sa_key_of(d, p.sa, seq32);
+  p.seq = seq32;
+  p.has_flow = flow::flow_key_of(d, p.flow, p.forward);
+  // Cut frames decode as truncated: only a frame whole in the snapshot can be malformed.
+  if (d.malformed != decode::Malformed::none && f.bytes.size() == f.wire_len) {
+    p.verdict = engine::PacketVerdict::malformed;
+    p.malformed = static_cast<std::uint8_t>(d.malformed);
+  }
+  json j = packet_json(sp);
+  j.erase("id");
+  j.erase("verdict");
+  if (p.verdict == engine::PacketVerdict::malformed) j["malformed"] = std::string(decode::to_string(d.malformed));
+  j["captured"] = f.bytes.size();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(f.bytes.size() * 2, '0');
+  for (std::size_t i = 0; i < f.bytes.size(); ++i) {
+    hex[2 * i] = kHex[f.bytes[i] >> 4];
+    hex[2 * i + 1] = kHex[f.bytes[i] & 15];
+  }
+  j["hex"] = std::move(hex);
+  return j;
+}
+
 json flow_json(const StoredFlow& sf) {
   const engine::FlowRecord& f = sf.rec;
   const std::uint64_t bytes = f.a_to_b.bytes + f.b_to_a.bytes;

@@ -6,6 +6,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "netscope/report/correlation.hpp"
 #include "netscope/report/traffic.hpp"
 #include "netscope/util/text.hpp"
 #include "netscope_version.h"
@@ -202,6 +203,8 @@ json build_json(const RunSummary& run) {
   if (!run.capture_warning.empty()) doc["run"]["warning"] = run.capture_warning;
   if (!run.generator.is_null()) doc["generator_tx"] = run.generator;
   if (!run.traffic.is_null()) doc["traffic"] = run.traffic;
+  if (!run.correlation.is_null()) doc["correlation"] = run.correlation;
+  if (!run.recording.is_null()) doc["recording"] = run.recording;
 
   // Totals.
   json totals;
@@ -509,6 +512,16 @@ void write_text(const RunSummary& run, std::FILE* out) {
                  static_cast<unsigned long long>(f["packets_b_to_a"].get<std::uint64_t>()),
                  static_cast<unsigned long long>(f["bytes_a_to_b"].get<std::uint64_t>()),
                  static_cast<unsigned long long>(f["bytes_b_to_a"].get<std::uint64_t>()));
+  }
+  write_correlation_text(run.correlation, out);
+  if (const json& r = run.recording; !r.is_null()) {
+    std::fprintf(out, "\nRecording: %llu frames in %zu file(s) under %s (anomaly %llu, context %llu, filter %llu, malformed %llu), %llu lost\n",
+                 static_cast<unsigned long long>(r["frames"].get<std::uint64_t>()), r["files"].size(),
+                 r["dir"].get<std::string>().c_str(), static_cast<unsigned long long>(r["by_reason"]["anomaly"].get<std::uint64_t>()),
+                 static_cast<unsigned long long>(r["by_reason"]["context"].get<std::uint64_t>()),
+                 static_cast<unsigned long long>(r["by_reason"]["filter"].get<std::uint64_t>()),
+                 static_cast<unsigned long long>(r["by_reason"]["malformed"].get<std::uint64_t>()),
+                 static_cast<unsigned long long>(r["dropped"].get<std::uint64_t>()));
   }
   std::fflush(out);
 }

@@ -38,10 +38,13 @@
 #include "netscope/packet/scenario.hpp"
 #include "netscope/runtime/tx.hpp"
 #include "netscope/engine/worker.hpp"
+#include "netscope/report/correlation.hpp"
 #include "netscope/report/report.hpp"
 #include "netscope/report/traffic.hpp"
 #include "netscope/runtime/runtime.hpp"
+#include "frame_queue.hpp"
 #include "ports.hpp"
+#include "recorder.hpp"
 #include "xdp.hpp"
 
 namespace netscope::runtime {
@@ -68,6 +71,7 @@ struct QueueRef {
   std::uint16_t queue = 0;
   PortFilter* filter = nullptr;        ///< tcpdump filter run on each burst, or none
   ApiFilterSlot* api = nullptr;        ///< filter from the API, applied after `filter`
+  PortFilter* record = nullptr;        ///< recording filter: matching frames are recorded
   std::uint64_t timestamp_scale = 0;  ///< mbuf timestamp units to ns; 0 for TSC time
   std::uint64_t next_index = 0;       ///< packet index within this queue's input
 };
@@ -86,8 +90,8 @@ int g_index_offset = -1;
 /// lcore always drains, so a wait is bounded), dropping when live (never stall RX).
 class RingSink final : public engine::RecordSink {
  public:
-  RingSink(const std::string& name, unsigned size, bool blocking, const RunFlags& flags)
-      : blocking_(blocking), flags_(flags) {
+  RingSink(const std::string& name, unsigned size, bool blocking, const RunFlags& flags, FrameQueue* frames)
+      : blocking_(blocking), flags_(flags), frames_(frames) {
     flows_ = rte_ring_create_elem((name + "_f").c_str(), sizeof(engine::FlowRecord), size,
                                   static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
     events_ = rte_ring_create_elem((name + "_e").c_str(), sizeof(engine::AnomalyEvent), size,
@@ -124,6 +128,18 @@ class RingSink final : public engine::RecordSink {
   }
   /// Sensor records (detection inputs, top talkers, topology): like flow records.
   bool on_sensor(const engine::SensorRecord& r) noexcept override { return put(sensors_, &r, sizeof r); }
+  /// Captured frames: recorded ones wait like flow records in replay; inspector frames
+  /// never wait (the next snapshot replaces them).
+  bool on_capture(const engine::CaptureMeta& m, decode::Bytes b) noexcept override {
+    if (frames_ == nullptr) return false;
+    while (!frames_->offer(m, b)) {
+      if (m.reason == engine::CaptureReason::inspect || !blocking_ || flags_.abort.load(std::memory_order_relaxed)) {
+        return false;
+      }
+      rte_pause();
+    }
+    return true;
+  }
   void set_blocking(bool b) noexcept { blocking_ = b; }
 
   rte_ring* flows_ = nullptr;
@@ -142,6 +158,7 @@ class RingSink final : public engine::RecordSink {
   }
   bool blocking_;
   const RunFlags& flags_;
+  FrameQueue* frames_;
 };
 static_assert(sizeof(engine::FlowRecord) % 4 == 0 && sizeof(engine::AnomalyEvent) % 4 == 0 &&
               sizeof(engine::SaSummary) % 4 == 0 && sizeof(engine::PacketSummary) % 4 == 0);
@@ -157,6 +174,7 @@ struct alignas(64) WorkerContext {
   std::atomic<bool> done{false};
   util::Counter busy_cycles;  ///< TSC cycles of polls that returned packets
   util::Counter idle_cycles;  ///< TSC cycles of empty polls
+  util::Counter record_dropped;  ///< frames the recording filter matched that the queue refused
   alignas(64) std::array<std::uint8_t, 16384> scratch{};  ///< linearized multi-segment frames
 };
 
@@ -168,6 +186,7 @@ struct alignas(64) RxContext {
   std::atomic<bool> done{false};
   util::Counter ring_drops;
   util::Counter ring_waits;
+  util::Counter record_dropped;  ///< frames the recording filter matched that the queue refused
   decode::DecodedPacket pkt;
   alignas(64) std::array<std::uint8_t, 16384> scratch{};
 };
@@ -183,6 +202,8 @@ struct Shared {
   bool packet_clock = true;  ///< expiry by packet timestamps (replay) or wall time (live)
   std::atomic<bool> paused{false};  ///< capture paused by an API client: RX frees, counts nothing
   bool replay = false;
+  FrameQueue* frames = nullptr;  ///< captured frames to the control lcore (recording, inspector)
+  bool record_blocking = false;  ///< the recording filter waits for room (replay, several lcores)
 };
 Shared g;
 
@@ -227,6 +248,30 @@ inline void add_frame(WorkerContext& ctx, rte_mbuf* m, engine::FrameRef ref, eng
   ctx.worker->process_burst({&ref, 1});
 }
 
+/// Recording filter: queues a copy of each frame of bufs[0..n) that matches q.record.
+inline void record_matching(QueueRef& q, rte_mbuf* const* bufs, unsigned n, std::uint64_t now,
+                            util::Counter& dropped, std::array<std::uint8_t, 16384>& scratch) noexcept {
+  for (unsigned i = 0; i < n; ++i) {
+    rte_mbuf* m = bufs[i];
+    if (!q.record->matches(m)) continue;
+    engine::CaptureMeta meta;
+    meta.timestamp_ns = mbuf_time(m, q.timestamp_scale, now);
+    meta.packet_index = *RTE_MBUF_DYNFIELD(m, g_index_offset, const std::uint64_t*);
+    meta.wire_len = m->pkt_len;
+    meta.port = q.port;
+    meta.lcore = static_cast<std::uint16_t>(rte_lcore_id());
+    meta.reason = engine::CaptureReason::filter;
+    const decode::Bytes b = frame_bytes(m, scratch);
+    while (!g.frames->offer(meta, b)) {
+      if (!g.record_blocking || g.flags.abort.load(std::memory_order_relaxed)) {
+        dropped.add();
+        break;
+      }
+      rte_pause();
+    }
+  }
+}
+
 /// rtc: polls each queue once and analyzes to completion. Returns packets.
 unsigned rtc_poll(WorkerContext& ctx) noexcept {
   // Paused by an API client: stop polling. A replayed capture waits in its file; a live
@@ -249,6 +294,7 @@ unsigned rtc_poll(WorkerContext& ctx) noexcept {
       if (n == 0) continue;
     }
     const std::uint64_t now = q.timestamp_scale == 0 ? wall_ns() : 0;
+    if (q.record != nullptr) [[unlikely]] record_matching(q, bufs, n, now, ctx.record_dropped, ctx.scratch);
     unsigned k = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = bufs[i];
@@ -350,6 +396,9 @@ int rx_main(void* arg) {
         n = f->apply(bufs, n);
         if (n == 0) continue;
       }
+      if (q.record != nullptr) [[unlikely]] {
+        record_matching(q, bufs, n, q.timestamp_scale == 0 ? wall_ns() : 0, ctx.record_dropped, ctx.scratch);
+      }
       for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = bufs[i];
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(bufs[i + 1], const void*));
@@ -390,6 +439,29 @@ void signal_handler(int) { request_stop(); }
 void request_stop() noexcept { g_stop_requested.store(true, std::memory_order_relaxed); }
 
 namespace {
+
+/// Cross-port correlation merged over the workers, with port names; null when off.
+std::shared_ptr<const engine::CorrelationView> correlation_view(const std::vector<std::unique_ptr<WorkerContext>>& workers,
+                                                                const std::vector<PortState>& ports) {
+  std::vector<const engine::Correlator*> cs;
+  for (const auto& w : workers) {
+    if (w->worker->correlator() != nullptr) cs.push_back(w->worker->correlator());
+  }
+  if (cs.empty()) return nullptr;
+  auto v = std::make_shared<engine::CorrelationView>(engine::merge_correlation(cs));
+  for (engine::CorrelationPairView& pv : v->pairs) {
+    // The analyzer's per-packet time: the PMD's mbuf timestamp when it gives one (net_pcap:
+    // the capture's record time), else the host clock when the burst was received.
+    bool capture = true;
+    for (const PortState& p : ports) {
+      if (p.id == pv.ports.a) pv.name_a = p.name;
+      if (p.id == pv.ports.b) pv.name_b = p.name;
+      if (p.id == pv.ports.a || p.id == pv.ports.b) capture &= p.timestamp_scale != 0;
+    }
+    pv.timestamps = capture ? "capture" : "rx_host";
+  }
+  return v;
+}
 
 struct Control {
   const config::Config& cfg;
@@ -541,6 +613,84 @@ struct Control {
 
   std::unique_ptr<engine::SensorMerger> sensors;  ///< merges every worker's sensor records
 
+  // Captured frames: recording to pcapng, and the packet inspector.
+  FrameQueue* frames = nullptr;
+  Recorder* recorder = nullptr;
+  std::uint32_t inspect_per_port = 0;
+  std::uint32_t inspect_snaplen = 0;
+  std::uint64_t inspect_cycles = 0;  ///< TSC between inspector snapshot requests (0: off)
+  std::uint64_t last_inspect_tsc = 0;
+  std::uint64_t last_record_flush_tsc = 0;
+  std::uint32_t inspect_no = 0;
+  std::uint64_t inspect_updated_ns = 0;
+  struct InspectPart {
+    std::uint32_t snapshot = 0;
+    std::vector<control::InspectedFrame> frames;
+  };
+  std::map<std::pair<std::uint16_t, std::uint16_t>, InspectPart> inspect_parts;  ///< latest per (port, lcore)
+
+  /// Asks every worker for its frame history (sent in its next maintain() or flush()).
+  void request_inspect() {
+    if (inspect_cycles == 0) return;
+    ++inspect_no;
+    for (auto& w : workers) w->worker->request_snapshot(inspect_no);
+  }
+
+  void take_frame(const QueuedFrame& q) {
+    if (q.meta.reason == engine::CaptureReason::inspect) {
+      InspectPart& part = inspect_parts[{q.meta.port, q.meta.lcore}];
+      if (part.snapshot != q.meta.snapshot) {
+        part.snapshot = q.meta.snapshot;
+        part.frames.clear();
+      }
+      const auto b = q.bytes().first(std::min<std::size_t>(q.bytes().size(), inspect_snaplen));
+      part.frames.push_back({q.meta.timestamp_ns, q.meta.packet_index, q.meta.wire_len, q.meta.port, q.meta.lcore,
+                             std::vector<std::uint8_t>(b.begin(), b.end())});
+      inspect_updated_ns = unix_now_ns();
+      return;
+    }
+    if (recorder != nullptr) recorder->write(q.meta, q.bytes());
+  }
+
+  /// Each port's last frames over all workers, oldest first.
+  std::shared_ptr<const control::InspectorView> inspector_view() const {
+    if (inspect_cycles == 0) return nullptr;
+    auto v = std::make_shared<control::InspectorView>();
+    v->updated_ns = inspect_updated_ns;
+    v->per_port = inspect_per_port;
+    v->snaplen = inspect_snaplen;
+    for (const auto& [key, part] : inspect_parts) {
+      if (v->ports.size() <= key.first) v->ports.resize(key.first + 1u);
+      auto& list = v->ports[key.first];
+      list.insert(list.end(), part.frames.begin(), part.frames.end());
+    }
+    for (auto& list : v->ports) {
+      std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.timestamp_ns, a.packet_index) < std::tie(b.timestamp_ns, b.packet_index);
+      });
+      if (list.size() > inspect_per_port) list.erase(list.begin(), list.end() - inspect_per_port);
+    }
+    return v;
+  }
+
+  control::RecordingStats recording_stats() const {
+    control::RecordingStats r;
+    if (recorder == nullptr) return r;
+    const RecorderCounters& c = recorder->counters();
+    r.enabled = true;
+    r.dir = recorder->options().dir;
+    r.frames = c.written;
+    r.by_reason = c.by_reason;
+    r.bytes = c.bytes;
+    r.files = recorder->files().size();
+    r.files_opened = c.files_opened;
+    r.files_deleted = c.files_deleted;
+    r.dropped = c.errors;
+    for (const auto& w : workers) r.dropped += w->worker->counters().capture_dropped.value() + w->record_dropped.value();
+    for (const auto& x : rxs) r.dropped += x->record_dropped.value();
+    return r;
+  }
+
   /// Sensor records to the merger; the alerts it raises join the anomaly stream.
   std::size_t drain_sensors(WorkerContext& w) {
     if (!sensors) return 0;
@@ -594,6 +744,7 @@ struct Control {
       }
       moved += drain_sensors(*w);
     }
+    if (frames != nullptr) moved += frames->drain([&](const QueuedFrame& q) { take_frame(q); });
     return moved;
   }
 
@@ -711,6 +862,7 @@ struct Control {
       s->ports.push_back(ps);
     }
     s->tsc_hz = hz;
+    s->correlation = correlation_view(workers, ports);
     if (tx != nullptr) {
       const TxCounters t = tx->totals();
       s->tx_packets = t.packets;
@@ -730,6 +882,8 @@ struct Control {
     }
     s->sas.reserve(sas.size());
     for (const auto& [k, v] : sas) s->sas.push_back(v);
+    s->inspector = inspector_view();
+    s->recording = recording_stats();
     return s;
   }
 
@@ -777,6 +931,10 @@ struct Control {
     if (!pending_resets.empty()) push_resets();
     const std::uint64_t now = rte_rdtsc();
     if (now - last_tap_tsc >= hz / 100) grant_tap(now);
+    if (inspect_cycles != 0 && now - last_inspect_tsc >= inspect_cycles) {
+      last_inspect_tsc = now;
+      request_inspect();
+    }
     if (now - last_snapshot_tsc >= hz) {
       last_snapshot_tsc = now;
       hub->publish(snapshot());
@@ -799,6 +957,10 @@ struct Control {
     if (!cfg.live && replay_finished()) {
       stop_reason = "end_of_input";
       return true;
+    }
+    if (recorder != nullptr && rte_rdtsc() - last_record_flush_tsc >= hz) {
+      last_record_flush_tsc = rte_rdtsc();
+      recorder->flush();  // a file on disk at most a second behind; aged files rotate
     }
     if (!cfg.live && tx != nullptr && cfg.tx.count != 0 && tx->done() && generator_traffic_analyzed()) {
       stop_reason = "generator_done";
@@ -864,6 +1026,32 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       return 2;
     }
   }
+  // Correlated port pairs (correlation.pairs, --correlate): ids or names to port ids.
+  std::vector<engine::CorrelationPair> corr_pairs;
+  for (const auto& [a, b] : cfg.correlation_pairs) {
+    int ids[2] = {-1, -1};
+    std::string known;
+    for (const PortState& p : ports) {
+      known += (known.empty() ? "" : ", ") + std::to_string(p.id) + "=" + p.name;
+      if (a == p.name || a == std::to_string(p.id)) ids[0] = p.id;
+      if (b == p.name || b == std::to_string(p.id)) ids[1] = p.id;
+    }
+    const std::string which = a + "," + b;
+    if (ids[0] < 0 || ids[1] < 0) {
+      std::fprintf(stderr, "netscope: correlation pair %s: no such port '%s' (ports: %s)\n", which.c_str(),
+                   (ids[0] < 0 ? a : b).c_str(), known.c_str());
+      return 2;
+    }
+    bool clash = ids[0] == ids[1];
+    for (const engine::CorrelationPair& q : corr_pairs) {
+      for (const int id : ids) clash |= q.a == id || q.b == id;
+    }
+    if (clash) {
+      std::fprintf(stderr, "netscope: correlation pair %s: a port may be in one pair only, and not twice\n", which.c_str());
+      return 2;
+    }
+    corr_pairs.push_back({static_cast<std::uint16_t>(ids[0]), static_cast<std::uint16_t>(ids[1])});
+  }
 
   // Lcore roles. The main lcore controls; the others poll and/or analyze.
   std::vector<unsigned> lcores;
@@ -898,6 +1086,17 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   }
   std::string mode = cfg.mode;
   if (mode == "auto") mode = (lcores.size() >= 2 && possible_queues < lcores.size()) ? "pipeline" : "rtc";
+  // Correlation needs both copies of a packet on one worker: the software shard (pipeline)
+  // or a single worker gives that; rtc with several workers polls each port's queues on
+  // their own lcore.
+  if (!corr_pairs.empty() && mode == "rtc" && lcores.size() > 1) {
+    if (cfg.mode != "auto") {
+      std::fprintf(stderr, "netscope: --mode rtc with %zu worker lcores cannot correlate ports (a packet's two copies "
+                   "would reach different workers): use --mode pipeline or one worker lcore\n", lcores.size());
+      return 2;
+    }
+    mode = "pipeline";
+  }
   if (mode == "rtc" && lcores.size() > 1) {
     for (PortState& p : ports) {
       if (p.driver != "net_pcap" && p.driver != "net_af_packet" && p.driver != "net_af_xdp") {
@@ -950,6 +1149,47 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     g.packet_clock &= p.timestamp_scale != 0;
   }
 
+  // Captured frames: the recording (pcapng files) and the packet inspector (the API's last
+  // frames per port, only when an API may serve them).
+  const bool api_wanted = (cfg.api.listen != "off" && (!cfg.api.listen.empty() || cfg.live)) ||
+                          (!cfg.grpc.listen.empty() && cfg.grpc.listen != "off");
+  const bool inspect = cfg.inspector.packets != 0 && api_wanted;
+  const bool recording = cfg.recording.enabled();
+  std::uint16_t port_slots = 0;
+  for (const PortState& p : ports) port_slots = std::max<std::uint16_t>(port_slots, static_cast<std::uint16_t>(p.id + 1));
+  std::unique_ptr<FrameQueue> frames;
+  std::unique_ptr<Recorder> recorder;
+  try {
+    if (inspect || recording) {
+      const std::uint32_t snap = std::max(recording ? cfg.recording.snaplen : 0u, inspect ? cfg.inspector.snaplen : 0u);
+      const std::uint64_t inspect_frames = inspect ? 2ull * worker_lcores.size() * port_slots * cfg.inspector.packets : 0;
+      frames = std::make_unique<FrameQueue>(
+          static_cast<std::uint32_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(recording ? cfg.recording.queue : 0, inspect_frames), 1u << 22)),
+          snap);
+    }
+    if (recording) {
+      RecorderOptions ro;
+      ro.dir = cfg.recording.dir;
+      ro.prefix = cfg.recording.prefix;
+      ro.file_bytes = cfg.recording.file_bytes;
+      ro.file_ns = static_cast<std::uint64_t>(cfg.recording.file_seconds * 1e9);
+      ro.total_bytes = cfg.recording.max_bytes;
+      for (std::uint16_t id = 0; id < port_slots; ++id) {
+        packet::PcapngInterface itf{"port" + std::to_string(id), "", cfg.recording.snaplen};
+        for (const PortState& p : ports) {
+          if (p.id == id) itf = {p.name, p.driver, cfg.recording.snaplen};
+        }
+        ro.interfaces.push_back(itf);
+      }
+      recorder = std::make_unique<Recorder>(ro);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "netscope: %s\n", e.what());
+    return 1;
+  }
+  g.frames = frames.get();
+  g.record_blocking = g.replay && !single;
+
   // Workers: flow capacity is a total, split across them.
   std::vector<std::unique_ptr<WorkerContext>> workers;
   std::vector<std::unique_ptr<RxContext>> rxs;
@@ -963,11 +1203,22 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       ec.worker_index = w->index;
       ec.worker_count = static_cast<std::uint16_t>(worker_lcores.size());
       ec.lcore = static_cast<std::uint16_t>(w->lcore);
+      ec.correlation.pairs = corr_pairs;
       // Live SA state for the APIs: a few SAs per burst, only when someone listens.
       ec.sa_publish_work = ((!cfg.api.listen.empty() && cfg.api.listen != "off") || cfg.live || !cfg.database.path.empty()) ? 4 : 0;
       // Blocking (back-pressure) in replay, where the control lcore always drains; never
       // when live, and never with a single lcore (it would wait on itself).
-      w->sink = std::make_unique<RingSink>("nsrec" + std::to_string(i), cfg.record_ring, g.replay && !single, g.flags);
+      ec.capture.ports = port_slots;
+      ec.capture.history = inspect ? cfg.inspector.packets : 0;
+      ec.capture.anomalies = cfg.recording.anomalies;
+      ec.capture.malformed = cfg.recording.malformed;
+      ec.capture.before = cfg.recording.context_before;
+      ec.capture.after = cfg.recording.context_after;
+      ec.capture.capture_snaplen = cfg.recording.snaplen;
+      ec.capture.snaplen = std::max(inspect ? cfg.inspector.snaplen : 0u,
+                                    cfg.recording.anomalies && cfg.recording.context_before != 0 ? cfg.recording.snaplen : 0u);
+      w->sink = std::make_unique<RingSink>("nsrec" + std::to_string(i), cfg.record_ring, g.replay && !single, g.flags,
+                                           frames.get());
       w->worker = std::make_unique<engine::Worker>(ec, *w->sink);
       workers.push_back(std::move(w));
     }
@@ -991,6 +1242,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   // Queues round-robin over the polling lcores.
   // Filters: one PortFilter per polled queue (its counters have one writer).
   std::vector<std::pair<std::uint16_t, std::unique_ptr<PortFilter>>> filters;
+  std::vector<std::unique_ptr<PortFilter>> record_filters;  ///< recording.filter, one per polled queue
   auto filter_for = [&](const PortState& p) -> std::string {
     for (const auto& [port, expr] : cfg.port_filters) {
       if (port == p.name || port == std::to_string(p.id)) return expr;
@@ -1011,7 +1263,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   auto api_slots = std::make_unique<ApiFilterSlot[]>(queue_count);
   for (const PortState& p : ports) {
     for (std::uint16_t q = 0; q < p.rx_queues; ++q, ++next) {
-      QueueRef ref{p.id, q, nullptr, &api_slots[next], p.timestamp_scale, 0};
+      QueueRef ref{p.id, q, nullptr, &api_slots[next], nullptr, p.timestamp_scale, 0};
       api_slots[next].port = p.id;
       if (const std::string expr = filter_for(p); !expr.empty()) {
         try {
@@ -1021,6 +1273,15 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
           return 2;
         }
         ref.filter = filters.back().second.get();
+      }
+      if (!cfg.recording.filter.empty()) {
+        try {
+          record_filters.push_back(std::make_unique<PortFilter>(cfg.recording.filter));
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "netscope: recording.filter: %s\n", e.what());
+          return 2;
+        }
+        ref.record = record_filters.back().get();
       }
       if (pipeline) {
         rxs[next % rxs.size()]->queues.push_back(ref);
@@ -1248,6 +1509,21 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     control.sensors = std::make_unique<engine::SensorMerger>(cfg.engine.sensors, static_cast<std::uint16_t>(workers.size()));
   }
   control.grant_tap(rte_rdtsc());  // the first packets are tapped too
+  control.frames = frames.get();
+  control.recorder = recorder.get();
+  if (inspect && hub) {
+    control.inspect_per_port = cfg.inspector.packets;
+    control.inspect_snaplen = cfg.inspector.snaplen;
+    control.inspect_cycles = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(cfg.inspector.refresh_s * static_cast<double>(rte_get_tsc_hz())));
+    control.last_inspect_tsc = rte_rdtsc();
+  }
+  if (recorder && !quiet) {
+    std::fprintf(stderr, "netscope: recording%s%s%s%s to %s\n",
+                 cfg.recording.filter.empty() ? "" : (" frames matching '" + cfg.recording.filter + "'").c_str(),
+                 cfg.recording.anomalies ? (" anomalies (" + std::to_string(cfg.recording.context_before) + " frames before, " +
+                                            std::to_string(cfg.recording.context_after) + " after)").c_str() : "",
+                 cfg.recording.malformed ? " malformed frames" : "", "", recorder->files().back().c_str());
+  }
   if (!single) {
     for (auto& r : rxs) rte_eal_remote_launch(rx_main, r.get(), r->lcore);
     for (auto& w : workers) rte_eal_remote_launch(pipeline ? worker_main : rtc_main, w.get(), w->lcore);
@@ -1256,6 +1532,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     if (tx) tx->request_stop();
     // Stop RX first, then let the workers drain their rings and flush their flows while
     // the control side keeps draining the record rings.
+    control.request_inspect();  // the final frames of each port, sent with the workers' flush
     g.flags.rx_stop.store(true, std::memory_order_release);
     control.drain_until([&] {
       for (const auto& r : rxs) {
@@ -1297,6 +1574,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       }
     }
     // Single lcore: flush in slices so the record ring never needs to wait on itself.
+    control.request_inspect();
     while (ctx.worker->flush(1024) != 0) control.drain();
   }
   control.drain();
@@ -1326,6 +1604,23 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   run.flows = std::move(control.flows);
   run.events = std::move(control.events);
   if (control.sensors) run.traffic = report::traffic_json(control.sensors->view(end_ns));
+  if (const auto cv = correlation_view(workers, ports)) run.correlation = report::correlation_json(*cv);
+  if (recorder) {
+    recorder->flush();
+    const control::RecordingStats rs = control.recording_stats();
+    nlohmann::json by_reason = nlohmann::json::object();
+    for (std::size_t i = 0; i < rs.by_reason.size(); ++i) {
+      const auto reason = static_cast<engine::CaptureReason>(i);
+      if (reason != engine::CaptureReason::inspect) by_reason[std::string(engine::to_string(reason))] = rs.by_reason[i];
+    }
+    run.recording = {{"dir", rs.dir},
+                     {"files", std::vector<std::string>(recorder->files().begin(), recorder->files().end())},
+                     {"frames", rs.frames},
+                     {"by_reason", by_reason},
+                     {"bytes", rs.bytes},
+                     {"files_deleted", rs.files_deleted},
+                     {"dropped", rs.dropped}};
+  }
   for (const auto& r : rxs) {
     run.ring_drops += r->ring_drops.value();
     run.ring_waits += r->ring_waits.value();
@@ -1405,6 +1700,9 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   }
   workers.clear();
   rxs.clear();
+  g.frames = nullptr;
+  recorder.reset();
+  frames.reset();
   rte_mempool_free(pool);
   return rc;
 }

@@ -128,6 +128,18 @@ PortFilter::PortFilter(std::string expression, Engine engine) : expression_(std:
 
 PortFilter::~PortFilter() { rte_bpf_destroy(bpf_); }
 
+bool PortFilter::matches(const rte_mbuf* m) noexcept {
+  void* arg = const_cast<rte_mbuf*>(m);
+  std::uint64_t verdict = 0;
+  if (jit_ != nullptr) [[likely]] {
+    verdict = jit_(arg);
+  } else {
+    rte_bpf_exec_burst(bpf_, &arg, &verdict, 1);
+  }
+  (verdict != 0 ? counters_.passed : counters_.filtered).add();
+  return verdict != 0;
+}
+
 std::uint16_t PortFilter::apply(rte_mbuf** bufs, std::uint16_t n) noexcept {
   std::uint16_t kept = 0;
   for (unsigned base = 0; base < n; base += kChunk) {

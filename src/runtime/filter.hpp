@@ -38,6 +38,10 @@ class PortFilter {
   /// instance's queue. Does not allocate, lock, throw or log.
   std::uint16_t apply(rte_mbuf** bufs, std::uint16_t n) noexcept;
 
+  /// True when `m` matches (counted as passed, else as filtered); frees nothing. Same
+  /// single-caller rule as apply().
+  bool matches(const rte_mbuf* m) noexcept;
+
   /// Packets accepted so far (any thread; a recent value).
   [[nodiscard]] std::uint64_t passed() const noexcept { return counters_.passed.value(); }
   /// Packets rejected and freed so far (any thread; a recent value).

@@ -23,7 +23,8 @@ FrameQueue::FrameQueue(std::uint32_t frames, std::uint32_t snaplen) : snaplen_(s
                              nullptr, nullptr, nullptr, nullptr, static_cast<int>(rte_socket_id()), 0);
   if (pool_ == nullptr) {
     throw std::runtime_error("captured-frame pool of " + std::to_string(slots) + " x " + std::to_string(snaplen) +
-                             " bytes: " + rte_strerror(rte_errno));
+                             " bytes: " + rte_strerror(rte_errno) +
+                             " (raise EAL -m, or lower recording.queue / recording.snaplen)");
   }
   ring_ = rte_ring_create(name.c_str(), slots, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
   if (ring_ == nullptr) {

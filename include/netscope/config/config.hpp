@@ -67,6 +67,30 @@ struct TxConfig {
   std::string truth_out;         ///< truth of what was sent (JSON, report schema SA section)
 };
 
+/// Recording to pcapng files (docs/recording.md).
+struct RecordingConfig {
+  std::string dir;                      ///< where the files go; empty: no recording
+  std::string prefix = "netscope";      ///< file names PREFIX-YYYYmmddTHHMMSSZ-NNNN.pcapng
+  std::string filter;                   ///< tcpdump expression: matching frames are recorded
+  bool anomalies = false;               ///< frames that raised a sequence anomaly, with context
+  bool malformed = false;               ///< frames that failed to decode
+  std::uint32_t context_before = 8;     ///< frames of the same port before an anomaly
+  std::uint32_t context_after = 8;      ///< frames of the same port after an anomaly
+  std::uint32_t snaplen = 2048;         ///< bytes kept per frame
+  std::uint64_t file_bytes = 64ull << 20;  ///< rotate at this size (0: never)
+  double file_seconds = 0;              ///< rotate after this long (0: never)
+  std::uint64_t max_bytes = 0;          ///< delete the oldest files above this total (0: no cap)
+  std::uint32_t queue = 1024;           ///< frames waiting for the writer (all lcores)
+  [[nodiscard]] bool enabled() const { return !filter.empty() || anomalies || malformed; }
+};
+
+/// The packet inspector: the last frames of each port, for GET /api/v1/packets/inspect.
+struct InspectorConfig {
+  std::uint32_t packets = 64;   ///< frames kept per port (0: no inspector)
+  std::uint32_t snaplen = 256;  ///< bytes kept per frame
+  double refresh_s = 1;         ///< how often the workers send their frames
+};
+
 struct Config {
   engine::EngineConfig engine;          ///< window, thresholds, table sizes, extended SAs
   std::uint32_t max_anomalies = 10000;  ///< anomalies listed in the report
@@ -88,12 +112,17 @@ struct Config {
   GrpcConfig grpc;
   DatabaseConfig database;
   TxConfig tx;
+  RecordingConfig recording;
+  InspectorConfig inspector;
   std::string filter;                                   ///< tcpdump expression for every port
   std::vector<std::pair<std::string, std::string>> port_filters;  ///< (port id or name, expression)
   /// XDP pre-filter on net_af_xdp ports: what goes to NetScope ("macsec", "esp", "ah",
   /// "nat-t", "all"); the rest stays with the kernel. Empty: no pre-filter.
   std::vector<std::string> xdp_prefilter;
   std::string xdp_object;                               ///< BPF object to load; empty: the built one
+  /// Cross-port correlation: (port a, port b), each an id or an ethdev name, resolved at
+  /// start. Window and table sizes are in engine.correlation.
+  std::vector<std::pair<std::string, std::string>> correlation_pairs;
 };
 
 /// Loads a YAML file over `base`. Throws ConfigError naming the field (and file) on any
@@ -108,6 +137,13 @@ void validate(const Config& c);
 /// Splits "macsec,esp" into its words and checks each is an XDP pre-filter class
 /// (macsec, esp, ah, nat-t, all); throws ConfigError naming `where`.
 std::vector<std::string> parse_xdp_prefilter(const std::string& text, const std::string& where);
+
+/// Parses "A,B" (two port ids or names) for --correlate; throws ConfigError naming `where`.
+std::pair<std::string, std::string> parse_correlation_pair(const std::string& text, const std::string& where);
+
+/// Parses a size: bytes, or a number with K, M or G (powers of 1024); throws ConfigError
+/// naming `where`.
+std::uint64_t parse_bytes(const std::string& text, const std::string& where);
 
 /// Parses "macsec[:SCI-hex]", "esp[:SPI]" or "ah[:SPI]" into a selector; throws ConfigError.
 engine::ExtendedSelector parse_extended_selector(const std::string& text);

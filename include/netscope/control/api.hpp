@@ -88,6 +88,7 @@ class Api {
   HttpResponse sa_anomalies(const HttpRequest& r, std::uint64_t id, bool gaps_only) const;
   HttpResponse sa_reset(const HttpRequest& r, std::uint64_t id);
   HttpResponse packets_recent(const HttpRequest& r) const;
+  HttpResponse packets_inspect(const HttpRequest& r) const;
   HttpResponse anomaly(std::uint64_t id) const;
   HttpResponse config() const;
   HttpResponse filters() const;
@@ -96,6 +97,7 @@ class Api {
   HttpResponse capture(const HttpRequest& r, bool pause);
   HttpResponse diagnostics(const HttpRequest& r) const;
   HttpResponse traffic(const HttpRequest& r, bool top) const;  ///< /api/v1/top, /api/v1/topology
+  HttpResponse correlation(const HttpRequest& r) const;        ///< /api/v1/correlation
 
   HubState& st_;
   RateLimiter limiter_;

@@ -12,7 +12,7 @@
 
 namespace netscope::control {
 
-enum class MetricType { counter, gauge, untyped };
+enum class MetricType { counter, gauge, untyped, summary };
 
 /// One label: name (validated) and value (any UTF-8, escaped on output).
 using Label = std::pair<std::string, std::string>;
@@ -29,6 +29,11 @@ class Exposition {
   /// undeclared family, an invalid or repeated label name, or a repeated label set.
   void sample(const std::string& name, const std::vector<Label>& labels, std::uint64_t value);
   void sample(const std::string& name, const std::vector<Label>& labels, double value);
+
+  /// Adds one summary to family `name` (type summary): a sample per (quantile, value) with
+  /// a "quantile" label added to `labels`, then NAME_sum and NAME_count. Throws as sample().
+  void summary(const std::string& name, const std::vector<Label>& labels,
+               const std::vector<std::pair<double, double>>& quantiles, double sum, std::uint64_t count);
 
   /// The page, ending with a newline (empty when no family was declared).
   [[nodiscard]] std::string text() const;

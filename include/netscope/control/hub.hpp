@@ -44,6 +44,36 @@ struct LcoreStats {
   std::uint64_t ring_size = 0;
 };
 
+/// One frame of the packet inspector (the last frames of a port).
+struct InspectedFrame {
+  std::uint64_t timestamp_ns = 0;
+  std::uint64_t packet_index = 0;
+  std::uint32_t wire_len = 0;
+  std::uint16_t port = 0;
+  std::uint16_t lcore = 0;
+  std::vector<std::uint8_t> bytes;  ///< the first inspector.snaplen bytes
+};
+
+/// The packet inspector: per port, its last frames across all workers, oldest first.
+struct InspectorView {
+  std::uint64_t updated_ns = 0;  ///< wall clock when the control lcore last took frames
+  std::uint32_t per_port = 0;    ///< frames kept per port
+  std::uint32_t snaplen = 0;     ///< bytes kept per frame
+  std::vector<std::vector<InspectedFrame>> ports;  ///< indexed by port id
+};
+
+/// Recording to pcapng files (docs/recording.md).
+struct RecordingStats {
+  bool enabled = false;
+  std::string dir;
+  std::uint64_t frames = 0;                 ///< written to files
+  std::array<std::uint64_t, 5> by_reason{}; ///< per engine::CaptureReason
+  std::uint64_t dropped = 0;                ///< captured but lost: queue full or write error
+  std::uint64_t bytes = 0;                  ///< written to files
+  std::uint64_t files = 0;                  ///< on disk now
+  std::uint64_t files_opened = 0, files_deleted = 0;
+};
+
 /// Everything the control lcore knows at one instant; published about once a second.
 struct Snapshot {
   std::uint64_t time_ns = 0;        ///< wall clock
@@ -76,6 +106,11 @@ struct Snapshot {
   std::uint64_t sa_table_full = 0;  ///< packets of new SAs that found the SA table full
   /// Top talkers, rates, topology and detection counts (null when sensors are off).
   std::shared_ptr<const engine::TrafficView> traffic;
+  /// Cross-port correlation merged over the workers (null when no pair is configured).
+  std::shared_ptr<const engine::CorrelationView> correlation;
+  /// The packet inspector (null when inspector.packets is 0).
+  std::shared_ptr<const InspectorView> inspector;
+  RecordingStats recording;
 };
 
 /// A command from an API client, executed by the control lcore.

@@ -24,6 +24,9 @@ void put_sa_identity(nlohmann::json& j, const seq::SaKey& k);
 [[nodiscard]] nlohmann::json anomaly_json(const StoredEvent& e);
 /// One packet-tap summary (GET /api/v1/packets/recent).
 [[nodiscard]] nlohmann::json packet_json(const StoredPacket& p);
+/// A packet-inspector frame: what its bytes decode to (class, SA and number, flow), as
+/// packet_json shows a tapped packet, with the bytes in hex.
+[[nodiscard]] nlohmann::json inspected_json(const InspectedFrame& f);
 /// GET /api/v1/sas/{id}/sequence: the SA's latest numbers, oldest first.
 [[nodiscard]] nlohmann::json sequence_json(const SaView& v);
 /// The stats/current document (also the data of each stats stream message).

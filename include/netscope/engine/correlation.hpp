@@ -193,6 +193,7 @@ struct CorrelationSaView {
 struct CorrelationPairView {
   CorrelationPair ports;
   std::string name_a, name_b;  ///< port names (filled by the runtime)
+  std::string timestamps;      ///< "capture" (the PMD's per-packet time) or "rx_host" (host clock at RX)
   CorrelationTotals totals;
   std::vector<CorrelationSaView> sas;  ///< sorted by SA identity
 };

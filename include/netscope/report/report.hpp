@@ -52,6 +52,8 @@ struct RunSummary {
   std::string capture_warning;  ///< e.g. a truncated capture file
   nlohmann::json generator;     ///< TX lcores' totals when netscope also generated; null otherwise
   nlohmann::json traffic;       ///< report::traffic_json of the sensors' final view; null when off
+  nlohmann::json correlation;   ///< report::correlation_json of the final merge; null when off
+  nlohmann::json recording;     ///< pcapng recording (dir, files, frames by reason); null when off
 };
 
 /// Writes an SA's identity fields (protocol; sci and an, or spi, dst and udp_encap), the

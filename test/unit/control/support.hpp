@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../decode/frame_builder.hpp"
 #include "netscope/control/hub.hpp"
 
 namespace netscope::control::test {
@@ -344,6 +345,19 @@ inline std::shared_ptr<Snapshot> snapshot(std::uint64_t time_ns, std::uint64_t p
   s->mempool_size = 8191;
   s->sas.push_back(sa_summary(esp_key(0x100), packets / 2, 7));
   s->sas.push_back(sa_summary(macsec_key(0x0011223344550001ull, 0), packets / 2, 0));
+  // The packet inspector: an ESP frame (SA, number, flow) and a cut UDP frame.
+  auto inspector = std::make_shared<InspectorView>();
+  inspector->per_port = 8;
+  inspector->snaplen = 64;
+  inspector->updated_ns = time_ns;
+  namespace tf = decode::test_frames;
+  const tf::Buf esp = tf::cat({tf::ethernet(0x0800), tf::ipv4(50, 8 + 16), tf::esp(0x100, 5), tf::payload(16)});
+  const tf::Buf udp = tf::cat({tf::ethernet(0x0800), tf::ipv4(17, 8 + 100), tf::udp(1000, 53, 100), tf::payload(100)});
+  inspector->ports.resize(1);
+  inspector->ports[0].push_back({time_ns - 2, 7, static_cast<std::uint32_t>(esp.size()), 0, 1, esp});
+  inspector->ports[0].push_back({time_ns - 1, 8, static_cast<std::uint32_t>(udp.size()), 0, 1,
+                                 std::vector<std::uint8_t>(udp.begin(), udp.begin() + 64)});
+  s->inspector = inspector;
   return s;
 }
 

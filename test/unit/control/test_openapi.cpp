@@ -169,14 +169,14 @@ TEST(OpenApi, MatchesImplementation) {
                          "GET /api/v1/flows/{id}", "GET /api/v1/anomalies", "GET /api/v1/anomalies/{id}",
                          "GET /api/v1/config", "GET /api/v1/config/filters", "POST /api/v1/config/filters",
                          "DELETE /api/v1/config/filters/{id}", "POST /api/v1/capture/pause",
-                         "POST /api/v1/capture/resume", "GET /api/v1/diagnostics", "GET /api/v1/packets/recent",
+                         "POST /api/v1/capture/resume", "GET /api/v1/diagnostics", "GET /api/v1/packets/recent", "GET /api/v1/packets/inspect",
                          "GET /api/v1/sas/{id}/sequence", "GET /api/v1/sas/{id}/gaps", "GET /api/v1/sas/{id}/anomalies",
                          "POST /api/v1/sas/{id}/reset", "GET /api/v1/flows/{id}/sequence", "GET /api/v1/flows/{id}/gaps",
                          "GET /api/v1/flows/{id}/anomalies", "POST /api/v1/flows/{id}/reset", "GET /api/v1/top",
                          "GET /api/v1/topology"}) {
     EXPECT_EQ(documented.count(op), 1u) << op;
   }
-  EXPECT_EQ(documented.size(), 29u);
+  EXPECT_EQ(documented.size(), 30u);
   hub.stop();
 }
 
