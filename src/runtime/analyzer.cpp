@@ -1558,7 +1558,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     for (;;) {
       const unsigned got = timed(ctx, rtc_poll);
       if (rte_ring_count(ctx.sink->flows_) > half || rte_ring_count(ctx.sink->events_) > half ||
-          rte_ring_count(ctx.sink->sensors_) > half) {
+          rte_ring_count(ctx.sink->sensors_) > half || (frames && frames->size() > frames->capacity() / 4)) {
         control.drain();
       }
       const std::uint64_t now = rte_rdtsc();

@@ -56,6 +56,10 @@ bool FrameQueue::offer(const engine::CaptureMeta& meta, std::span<const std::uin
 
 bool FrameQueue::empty() const noexcept { return rte_ring_empty(ring_) != 0; }
 
+unsigned FrameQueue::size() const noexcept { return rte_ring_count(ring_); }
+
+unsigned FrameQueue::capacity() const noexcept { return rte_ring_get_capacity(ring_); }
+
 unsigned FrameQueue::dequeue(void** out, unsigned n) noexcept { return rte_ring_sc_dequeue_burst(ring_, out, n, nullptr); }
 
 void FrameQueue::release(void** objs, unsigned n) noexcept { rte_mempool_put_bulk(pool_, objs, n); }

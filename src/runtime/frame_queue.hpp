@@ -54,6 +54,10 @@ class FrameQueue {
 
   [[nodiscard]] std::uint32_t snaplen() const noexcept { return snaplen_; }
   [[nodiscard]] bool empty() const noexcept;
+  /// Frames queued now (any thread; a recent value).
+  [[nodiscard]] unsigned size() const noexcept;
+  /// Frames the queue holds at most.
+  [[nodiscard]] unsigned capacity() const noexcept;
 
  private:
   unsigned dequeue(void** out, unsigned n) noexcept;
