@@ -89,6 +89,7 @@ int tx_loop(void* arg) noexcept {
   double next_due = static_cast<double>(t0);
   unsigned head = 0;
   unsigned pending = 0;
+  std::uint64_t burst_bytes = 0;  ///< bytes of the burst built last
   bool building = !l.empty;
   std::uint64_t drain_until = 0;
 
@@ -109,7 +110,7 @@ int tx_loop(void* arg) noexcept {
       // Every mbuf of the pool holds max_frame_len() (checked at construction).
       for (unsigned i = 0; i < l.burst; ++i) data[i] = rte_pktmbuf_mtod(pkts[i], std::uint8_t*);
       const auto n = static_cast<unsigned>(l.gen->next_burst(data, lens, l.burst));
-      std::uint64_t burst_bytes = 0;
+      burst_bytes = 0;
       for (unsigned i = 0; i < n; ++i) {
         pkts[i]->data_len = static_cast<std::uint16_t>(lens[i]);
         pkts[i]->pkt_len = lens[i];
@@ -132,8 +133,11 @@ int tx_loop(void* arg) noexcept {
     const std::uint16_t sent =
         rte_eth_tx_burst(l.port, l.queue, pkts + head, static_cast<std::uint16_t>(pending));
     if (sent != 0) {
-      std::uint64_t b = 0;
-      for (unsigned i = head; i < head + sent; ++i) b += lens[i];
+      std::uint64_t b = burst_bytes;  // the whole burst at once: the usual case
+      if (head != 0 || sent != pending) {
+        b = 0;
+        for (unsigned i = head; i < head + sent; ++i) b += lens[i];
+      }
       l.packets.add(sent);
       l.bytes.add(b);
       head += sent;
