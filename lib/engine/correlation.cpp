@@ -300,13 +300,14 @@ std::int64_t LatencySummary::quantile(double q) const noexcept {
   rank = std::clamp<std::uint64_t>(rank, 1, total);
   std::uint64_t seen = 0;
   for (std::size_t i = 0; i < kLatencyBuckets; ++i) {
-    seen += buckets[i];
-    if (seen >= rank) {
-      const std::int64_t lo = latency_bucket_low(i);
-      const std::int64_t hi = latency_bucket_high(i);
-      const std::int64_t mid = lo + (hi - 1 - lo) / 2;
-      return std::clamp(mid, min, max);
+    if (seen + buckets[i] >= rank) {
+      // Linear within the bucket, whose ends are narrowed to the values seen (min, max).
+      const std::int64_t lo = std::clamp(latency_bucket_low(i), min, max);
+      const std::int64_t hi = std::clamp(latency_bucket_high(i) - 1, min, max);
+      const double f = static_cast<double>(rank - seen) / static_cast<double>(buckets[i]);
+      return lo + static_cast<std::int64_t>(f * static_cast<double>(hi - lo) + 0.5);
     }
+    seen += buckets[i];
   }
   return max;
 }

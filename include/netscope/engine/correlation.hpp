@@ -174,7 +174,8 @@ struct LatencySummary {
   void add(const LatencyStats& s) noexcept;
   void merge(const LatencySummary& o) noexcept;
   [[nodiscard]] double mean() const noexcept { return count == 0 ? 0.0 : static_cast<double>(sum) / static_cast<double>(count); }
-  /// The q-quantile (0 < q <= 1): the middle of the bucket holding it, clamped to [min, max].
+  /// The q-quantile (0 < q <= 1), interpolated linearly inside the bucket holding it (the
+  /// bucket's ends narrowed to [min, max]): exact to the bucket width, 1/8 of the value.
   [[nodiscard]] std::int64_t quantile(double q) const noexcept;
 };
 

@@ -288,3 +288,32 @@ TEST(CorrelationMerge, SumsWorkers) {
 
 }  // namespace
 }  // namespace netscope::engine
+
+namespace netscope::engine {
+namespace {
+
+TEST(LatencySummary, QuantilesInterpolateInsideABucket) {
+  // 150..160 us in 1 us steps, 100 of each: all in one log bucket (147.5..163.8 us).
+  LatencyStats s;
+  for (int k = 0; k < 100; ++k) {
+    for (std::int64_t us = 150; us <= 160; ++us) s.add(us * 1000);
+  }
+  LatencySummary l;
+  l.add(s);
+  EXPECT_EQ(l.count, 1100u);
+  EXPECT_NEAR(static_cast<double>(l.quantile(0.5)), 155'000, 1000);
+  EXPECT_NEAR(static_cast<double>(l.quantile(0.9)), 159'000, 1000);
+  EXPECT_NEAR(static_cast<double>(l.quantile(0.99)), 160'000, 1000);
+  EXPECT_EQ(l.quantile(1.0), 160'000);
+  EXPECT_GE(l.quantile(0.001), 150'000);
+  // Spread over many buckets: within a bucket width (1/8) of the exact value.
+  LatencyStats w;
+  for (std::int64_t v = 1; v <= 10000; ++v) w.add(v * 100);
+  LatencySummary lw;
+  lw.add(w);
+  EXPECT_NEAR(static_cast<double>(lw.quantile(0.5)), 500'000, 500'000 / 8.0);
+  EXPECT_NEAR(static_cast<double>(lw.quantile(0.99)), 990'000, 990'000 / 8.0);
+}
+
+}  // namespace
+}  // namespace netscope::engine
