@@ -108,6 +108,14 @@ void FlowAnalyzer::fill(std::uint32_t slot, FlowTcp& tcp, FlowL7& l7, FlowIcmp& 
   icmp = s.icmp;
 }
 
+bool FlowAnalyzer::idle_after(std::uint32_t slot, const decode::DecodedPacket& p) const noexcept {
+  if (p.has(decode::kLayerTcp) && cfg_.tcp) return false;  // sequence, RTT and loss need every segment
+  if (!cfg_.l7) return true;
+  const State& s = states_[slot];
+  return s.detected == kDetected && static_cast<l7::AppProtocol>(s.l7.app) != l7::AppProtocol::dns &&
+         !p.has(decode::kLayerTcp);
+}
+
 bool FlowAnalyzer::on_packet(std::uint32_t slot, decode::Bytes frame, const decode::DecodedPacket& p,
                              bool forward, bool initiator_is_a, std::uint64_t ts_ns,
                              FlowAnalysisCounters& c) noexcept {

@@ -413,6 +413,7 @@ void Worker::track_flow(const decode::DecodedPacket& p, const Staged& s, std::ui
     f->first_seen_ns = ts;
     f->last_seen_ns = ts;
     f->initiator_is_a = forward;
+    f->analysis_idle = false;
   }
   flows_.touch(*f, ts);
   flow::FlowDirection& d = forward ? f->a_to_b : f->b_to_a;
@@ -422,8 +423,11 @@ void Worker::track_flow(const decode::DecodedPacket& p, const Staged& s, std::ui
     f->tcp_flags |= p.tcp.flags;
     if ((p.tcp.flags & (decode::tcpflag::kFin | decode::tcpflag::kRst)) != 0) flows_.mark_closed(*f);
   }
-  if (analyzer_.on_packet(slot, frame, p, forward, f->initiator_is_a, ts, counters_->analysis)) {
-    flows_.mark_closed(*f);
+  if (!f->analysis_idle) {
+    if (analyzer_.on_packet(slot, frame, p, forward, f->initiator_is_a, ts, counters_->analysis)) {
+      flows_.mark_closed(*f);
+    }
+    f->analysis_idle = analyzer_.idle_after(slot, p);
   }
 }
 

@@ -102,6 +102,62 @@ void BM_Tcp10kFlowsNoSensors(benchmark::State& s) { run(s, tcp_frames(), 0, fals
 void BM_Udp10kHostPairs(benchmark::State& s) { run(s, host_pair_frames(), 0); }
 void BM_Udp10kHostPairsNoSensors(benchmark::State& s) { run(s, host_pair_frames(), 0, false); }
 
+/// The flow table against its size (issue 3): N concurrent UDP flows (10.a.b.c:port ->
+/// 10.255.0.1:5000, 60-byte frames packed 64 bytes apart in one buffer read sequentially),
+/// each flow one packet per pass, table sized 2N, sensors off. Arg 1 selects per-flow
+/// analysis on (1) or off (0). The input is read in order (the hardware prefetcher keeps
+/// it from being the bottleneck); the table is what is measured.
+void BM_UdpFlows(benchmark::State& state) {
+  const auto n = static_cast<std::uint32_t>(state.range(0));
+  constexpr std::size_t kStride = 64;
+  std::vector<std::uint8_t> buf(static_cast<std::size_t>(n) * kStride);
+  const tf::Buf base = tf::cat({tf::ethernet(0x0800), tf::ipv4(17, 8 + 18), tf::udp(1024, 5000, 18), tf::payload(18)});
+  for (std::uint32_t i = 0; i < n; ++i) {
+    std::uint8_t* f = buf.data() + static_cast<std::size_t>(i) * kStride;
+    std::copy(base.begin(), base.end(), f);
+    const std::uint8_t src[4] = {10, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8),
+                                 static_cast<std::uint8_t>(i)};
+    const std::uint8_t dst[4] = {10, 255, 0, 1};
+    for (int k = 0; k < 4; ++k) {
+      f[14 + 12 + k] = src[k];
+      f[14 + 16 + k] = dst[k];
+    }
+    const auto sport = static_cast<std::uint16_t>(1024 + i % 50000);
+    f[34] = static_cast<std::uint8_t>(sport >> 8);
+    f[35] = static_cast<std::uint8_t>(sport);
+    f[24] = f[25] = 0;
+    const std::uint16_t sum = tf::ones_complement(f + 14, 20);
+    f[24] = static_cast<std::uint8_t>(sum >> 8);
+    f[25] = static_cast<std::uint8_t>(sum);
+  }
+  netscope::engine::EngineConfig cfg;
+  cfg.sensors.enabled = false;
+  cfg.analysis.tcp = cfg.analysis.l7 = cfg.analysis.reassembly = state.range(1) != 0;
+  cfg.max_flows = 2 * n;
+  cfg.timeouts.idle_ns = 3600ull * 1'000'000'000;
+  netscope::engine::CollectingSink sink(0, 0);
+  Worker w(cfg, sink);
+  const auto len = static_cast<std::uint32_t>(base.size());
+  std::uint64_t i = 0;
+  std::array<netscope::engine::FrameRef, 32> burst;
+  for (auto _ : state) {
+    for (auto& ref : burst) {
+      const std::uint32_t k = static_cast<std::uint32_t>(i % n);
+      ref = {{buf.data() + static_cast<std::size_t>(k) * kStride, len}, len, 0, 1'000'000'000 + i, i};
+      ++i;
+    }
+    w.process_burst(burst);
+    w.maintain(1'000'000'000 + i);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * burst.size()));
+  if (w.counters().flows_evicted.value() != 0) state.SkipWithError("flows evicted: table too small");
+  if (w.counters().malformed_total.value() != 0) state.SkipWithError("malformed frames");
+  state.counters["flows"] = static_cast<double>(w.flows().size());
+  state.counters["ns_per_packet"] = benchmark::Counter(static_cast<double>(state.iterations() * burst.size()),
+                                                       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+BENCHMARK(BM_UdpFlows)->ArgsProduct({{1000, 100000, 1000000}, {0, 1}})->MinTime(3);
 BENCHMARK(BM_Macsec10kSas);
 BENCHMARK(BM_Esp10kSas);
 BENCHMARK(BM_Tcp10kFlows);

@@ -164,6 +164,13 @@ class FlowAnalyzer {
   /// A new flow took `slot`: forget what the slot held. Does not allocate.
   void reset(std::uint32_t slot) noexcept;
 
+  /// True when later packets of the non-TCP flow in `slot` have nothing left to analyze:
+  /// its application was detected and is not one whose messages are parsed (DNS). The
+  /// worker then stops calling on_packet for it, which keeps the flow's analysis state out
+  /// of the cache (at 1M flows that state is one more miss per packet). Call right after
+  /// on_packet (the state is in cache then).
+  [[nodiscard]] bool idle_after(std::uint32_t slot, const decode::DecodedPacket& p) const noexcept;
+
   /// Analyses one packet of the flow in `slot`. `frame`: the captured bytes `p` was decoded
   /// from; `forward`: a -> b; `initiator_is_a` from the flow entry. Returns true when the
   /// TCP connection just ended (closed or reset). Does not allocate.

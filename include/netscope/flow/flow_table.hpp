@@ -65,6 +65,7 @@ struct FlowEntry {
   std::uint8_t list = 0;       ///< 0 active, 1 closed (TCP FIN/RST seen)
   bool initiator_is_a = true;  ///< the first packet went a -> b
   bool used = false;
+  bool analysis_idle = false;  ///< per-flow analysis has nothing left to do (engine::FlowAnalyzer::idle_after)
 };
 static_assert(sizeof(FlowEntry) <= 128, "keep flows small: <= 256 bytes per flow in all");
 
