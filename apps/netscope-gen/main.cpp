@@ -319,6 +319,7 @@ nlohmann::ordered_json stats_document(const Run& run, const rt::TxCounters& t,
       l["packets"] = s.counters.packets;
       l["bytes"] = s.counters.bytes;
       l["seconds"] = s.counters.seconds;
+      l["cpu_seconds"] = s.cpu_seconds;
       l["pps"] = s.counters.pps();
       l["bps_l1"] = s.counters.bps_l1();
       l["bps_l2"] = s.counters.bps_l2();

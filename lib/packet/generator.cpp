@@ -23,15 +23,13 @@ std::uint8_t ipip_of(const IpFields& ip) noexcept {
   return ip.src.version == 6 ? ipproto::kIpv6 : ipproto::kIpip;
 }
 
-/// memcpy for frames: up to 128 bytes (a 64-byte line-rate test) as two fixed-size,
-/// possibly overlapping moves that the compiler keeps inline; longer ones through memcpy.
+/// memcpy for frames: up to 128 bytes (a 64-byte line-rate test) as 16-byte moves, the
+/// last one overlapping, that the compiler keeps inline (74 bytes: 5 moves, not the 8 of two
+/// overlapping 64-byte copies); longer ones through memcpy.
 inline void copy_frame(std::uint8_t* dst, const std::uint8_t* src, std::size_t len) noexcept {
-  if (len >= 64 && len <= 128) {
-    __builtin_memcpy(dst, src, 64);
-    __builtin_memcpy(dst + len - 64, src + len - 64, 64);
-  } else if (len >= 32 && len < 64) {
-    __builtin_memcpy(dst, src, 32);
-    __builtin_memcpy(dst + len - 32, src + len - 32, 32);
+  if (len >= 16 && len <= 128) {
+    for (std::size_t o = 0; o + 16 < len; o += 16) __builtin_memcpy(dst + o, src + o, 16);
+    __builtin_memcpy(dst + len - 16, src + len - 16, 16);
   } else {
     std::memcpy(dst, src, len);
   }

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -64,6 +65,8 @@ struct TxEngine::Lane {
   util::Counter alloc_failures;
   std::atomic<std::uint64_t> start_tsc{0};
   std::atomic<std::uint64_t> end_tsc{0};
+  std::uint64_t start_cpu_ns = 0;  ///< thread CPU time at start_tsc; read after `finished`
+  std::uint64_t end_cpu_ns = 0;
   std::atomic<bool> finished{false};
 };
 
@@ -77,11 +80,19 @@ constexpr std::size_t kSampleFrames = 4096;
 
 std::atomic<unsigned> g_engine_serial{0};
 
+std::uint64_t thread_cpu_ns() noexcept {
+  timespec ts{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 int tx_loop(void* arg) noexcept {
   TxEngine::Lane& l = *static_cast<TxEngine::Lane*>(arg);
   rte_mbuf* pkts[kTxMaxBurst];
   std::uint32_t lens[kTxMaxBurst];
   std::uint8_t* data[kTxMaxBurst];
+  l.start_cpu_ns = thread_cpu_ns();
   const std::uint64_t t0 = rte_rdtsc();
   l.start_tsc.store(t0, std::memory_order_release);
   const std::uint64_t deadline =
@@ -168,6 +179,7 @@ int tx_loop(void* arg) noexcept {
       rte_pause();
     }
   }
+  l.end_cpu_ns = thread_cpu_ns();
   l.end_tsc.store(rte_rdtsc(), std::memory_order_release);
   l.finished.store(true, std::memory_order_release);
   return 0;
@@ -553,6 +565,9 @@ std::vector<TxLaneStats> TxEngine::lanes() const {
     s.counters.drops = lane->drops.value();
     s.counters.alloc_failures = lane->alloc_failures.value();
     if (start != 0) s.counters.seconds = static_cast<double>((end != 0 ? end : now) - start) / hz;
+    if (end != 0 && lane->end_cpu_ns > lane->start_cpu_ns) {
+      s.cpu_seconds = static_cast<double>(lane->end_cpu_ns - lane->start_cpu_ns) / 1e9;
+    }
     out.push_back(s);
   }
   return out;

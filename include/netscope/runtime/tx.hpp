@@ -109,6 +109,9 @@ struct TxLaneStats {
   std::size_t flows = 0;   ///< flows this lcore owns
   double requested = 0.0;  ///< its share of the rate (TxOptions::rate.unit); 0: none
   TxCounters counters;
+  /// CPU time its thread got while sending (CLOCK_THREAD_CPUTIME_ID at the start and end of
+  /// its loop); below counters.seconds when the OS ran other work on its core. 0 until done.
+  double cpu_seconds = 0.0;
 };
 
 /// One flow after the run: how many frames it got against its own rate.
