@@ -99,7 +99,23 @@ TEST(OpenApi, MatchesImplementation) {
   const std::uint64_t t = test::now_ns();
   hub.publish(test::snapshot(t - 1'000'000'000ull, 100));
   ASSERT_TRUE(hub.sync(std::chrono::seconds(5)));
-  hub.publish(test::snapshot(t, 200));
+  {
+    // A correlated pair with one SA, from a real Correlator.
+    auto snap = test::snapshot(t, 200);
+    engine::CorrelationConfig cc;
+    cc.pairs = {{0, 1}};
+    engine::Correlator c(cc);
+    const seq::SaKey k = test::esp_key(0x100);
+    c.on_identity(0, 1000, 1, &k);
+    c.on_identity(1, 151000, 1, &k);
+    c.on_identity(0, 2000, 2, nullptr);
+    auto v = std::make_shared<engine::CorrelationView>(engine::merge_correlation({&c}));
+    v->pairs[0].name_a = "net_pcap0";
+    v->pairs[0].name_b = "net_pcap1";
+    v->pairs[0].timestamps = "capture";
+    snap->correlation = v;
+    hub.publish(snap);
+  }
   hub.on_event(test::gap_event(test::esp_key(0x100), 1));
   hub.on_event(test::gap_event(test::macsec_key(7, 1), 2));
   hub.on_flow(test::flow_record(6, 1, 1000));
@@ -173,10 +189,10 @@ TEST(OpenApi, MatchesImplementation) {
                          "GET /api/v1/sas/{id}/sequence", "GET /api/v1/sas/{id}/gaps", "GET /api/v1/sas/{id}/anomalies",
                          "POST /api/v1/sas/{id}/reset", "GET /api/v1/flows/{id}/sequence", "GET /api/v1/flows/{id}/gaps",
                          "GET /api/v1/flows/{id}/anomalies", "POST /api/v1/flows/{id}/reset", "GET /api/v1/top",
-                         "GET /api/v1/topology"}) {
+                         "GET /api/v1/topology", "GET /api/v1/correlation"}) {
     EXPECT_EQ(documented.count(op), 1u) << op;
   }
-  EXPECT_EQ(documented.size(), 30u);
+  EXPECT_EQ(documented.size(), 31u);
   hub.stop();
 }
 
