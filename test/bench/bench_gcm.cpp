@@ -1,9 +1,12 @@
 // TSC cycles per AES-128-GCM seal of one MACsec frame (default 74 bytes written: 28 bytes of
 // AAD up to the end of the SecTAG with SCI, 30 bytes encrypted, 16-byte ICV), for every way
-// intel-ipsec-mb 1.3 and OpenSSL offer to compute it, and for netscope's AesGcm.
+// intel-ipsec-mb 1.3 offers to compute it (direct API on the sse/avx/avx2/avx512 managers,
+// job API, asynchronous burst API, AES-ECB keystream per burst + GHASH per frame), for
+// OpenSSL, for netscope's AesGcm, and for sealing right after writing a frame versus after
+// writing the whole burst (what Generator::next_burst does).
 // Usage: bench_gcm [frames per burst, default 32] [secure data bytes, default 30]
-// Each case: best of 301 rounds of 2^14 frames (short rounds dodge other tenants) (sealed in bursts); every case's output is
-// checked against OpenSSL's before it is timed.
+// Each case: best of 301 rounds of 2^14 frames (short rounds dodge other tenants of a
+// shared VM); every case's output is checked against OpenSSL's before it is timed.
 #define NO_COMPAT_IMB_API_053 1
 #include <intel-ipsec-mb.h>
 #include <openssl/evp.h>
