@@ -85,12 +85,20 @@ class FlowTable {
   /// Prefetches the index slot of hash `h` (call a few packets ahead of the lookup).
   void prefetch(std::uint64_t h) const noexcept { __builtin_prefetch(&index_[static_cast<std::uint32_t>(h) & mask_]); }
 
-  /// Prefetches the entry `key` maps to, if present (second prefetch round). Does not
-  /// return it: an entry can be evicted before it is used.
-  void prefetch_entry(const FlowKey& key, std::uint64_t h) noexcept {
-    if (const FlowEntry* e = find(key, h)) {
-      __builtin_prefetch(e);
-      __builtin_prefetch(reinterpret_cast<const char*>(e) + 64);
+  /// Prefetches the entries whose index slot carries `h`'s tag (second prefetch round),
+  /// without reading them: comparing keys here would wait for the very line being
+  /// prefetched. A tag match of another key only costs a useless prefetch.
+  void prefetch_entry(const FlowKey& key, std::uint64_t h) const noexcept {
+    (void)key;
+    const auto tag = static_cast<std::uint32_t>(h);
+    for (std::uint32_t i = tag & mask_;; i = (i + 1) & mask_) {
+      const std::uint64_t s = index_[i];
+      if (s == 0) return;
+      if (static_cast<std::uint32_t>(s >> 32) == tag) {
+        const FlowEntry* e = &entries_[static_cast<std::uint32_t>(s) - 1];
+        __builtin_prefetch(e);
+        __builtin_prefetch(reinterpret_cast<const char*>(e) + 64);
+      }
     }
   }
 
