@@ -53,8 +53,11 @@ struct MbState {
       return;
     }
     const char* names[] = {"none", "no-aesni", "sse", "avx", "avx2", "avx512"};
+    // The avx512 manager runs the VAES/VPCLMULQDQ GCM code when the CPU has both.
+    const std::uint64_t vaes = IMB_FEATURE_VAES | IMB_FEATURE_VPCLMULQDQ;
+    const bool wide = arch == IMB_ARCH_AVX512 && (mgr->features & vaes) == vaes;
     description = std::string("intel-ipsec-mb ") + imb_get_version_str() + " (" +
-                  (arch < IMB_ARCH_NUM ? names[arch] : "?") + ")";
+                  (arch < IMB_ARCH_NUM ? names[arch] : "?") + (wide ? ", VAES" : "") + ")";
   }
 };
 

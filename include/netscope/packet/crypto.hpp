@@ -38,7 +38,7 @@ enum class GcmBackend : std::uint8_t {
 /// True when GcmBackend::ipsec_mb can be used here.
 [[nodiscard]] bool ipsec_mb_available() noexcept;
 
-/// For messages: "intel-ipsec-mb 1.3 (avx512)" or "OpenSSL 3.0.x".
+/// For messages: "intel-ipsec-mb 1.3.0 (avx512, VAES)" or "OpenSSL 3.0.x".
 [[nodiscard]] std::string_view gcm_backend_description(GcmBackend backend) noexcept;
 
 /// AES-GCM with a fixed key and a 16-byte tag.
