@@ -85,6 +85,9 @@ struct RunFlags {
 
 /// Mbuf dynamic field carrying the packet's index within its queue's input (pipeline).
 int g_index_offset = -1;
+/// Mbuf dynamic field carrying the packet's time in ns, stamped by the pipeline RX lcore
+/// (the PMD's timestamp in the port's own units converted, else the wall clock at RX).
+int g_time_offset = -1;
 
 /// Worker -> control rings for flow records and events. Blocking in replay (the control
 /// lcore always drains, so a wait is bounded), dropping when live (never stall RX).
@@ -317,11 +320,10 @@ unsigned pipeline_poll(WorkerContext& ctx) noexcept {
   for (rte_ring* r : ctx.inputs) {
     const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(bufs), g.burst, nullptr);
     if (n == 0) continue;
-    const std::uint64_t now = g.packet_clock ? 0 : wall_ns();
     unsigned k = 0;
     for (unsigned i = 0; i < n; ++i) {
       rte_mbuf* m = bufs[i];
-      const engine::FrameRef ref{{}, m->pkt_len, m->port, mbuf_time(m, 1000, now),
+      const engine::FrameRef ref{{}, m->pkt_len, m->port, *RTE_MBUF_DYNFIELD(m, g_time_offset, const std::uint64_t*),
                                  *RTE_MBUF_DYNFIELD(m, g_index_offset, const std::uint64_t*)};
       add_frame(ctx, m, ref, refs, k);
     }
@@ -387,7 +389,13 @@ int rx_main(void* arg) {
     for (QueueRef& q : ctx.queues) {
       std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
       if (n == 0) continue;
-      for (std::uint16_t i = 0; i < n; ++i) *RTE_MBUF_DYNFIELD(bufs[i], g_index_offset, std::uint64_t*) = q.next_index++;
+      // Index and time are stamped at RX, in the port's own timestamp units, before the
+      // filters drop any: the worker takes both from the mbuf.
+      const std::uint64_t rx_now = q.timestamp_scale == 0 ? wall_ns() : 0;
+      for (std::uint16_t i = 0; i < n; ++i) {
+        *RTE_MBUF_DYNFIELD(bufs[i], g_index_offset, std::uint64_t*) = q.next_index++;
+        *RTE_MBUF_DYNFIELD(bufs[i], g_time_offset, std::uint64_t*) = mbuf_time(bufs[i], q.timestamp_scale, rx_now);
+      }
       if (q.filter != nullptr) {
         n = q.filter->apply(bufs, n);
         if (n == 0) continue;
@@ -396,9 +404,7 @@ int rx_main(void* arg) {
         n = f->apply(bufs, n);
         if (n == 0) continue;
       }
-      if (q.record != nullptr) [[unlikely]] {
-        record_matching(q, bufs, n, q.timestamp_scale == 0 ? wall_ns() : 0, ctx.record_dropped, ctx.scratch);
-      }
+      if (q.record != nullptr) [[unlikely]] record_matching(q, bufs, n, rx_now, ctx.record_dropped, ctx.scratch);
       for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = bufs[i];
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(bufs[i + 1], const void*));
@@ -1136,7 +1142,9 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   static const rte_mbuf_dynfield index_field = {"netscope_packet_index", sizeof(std::uint64_t),
                                                 alignof(std::uint64_t), 0};
   g_index_offset = rte_mbuf_dynfield_register(&index_field);
-  if (g_index_offset < 0) {
+  static const rte_mbuf_dynfield time_field = {"netscope_rx_time_ns", sizeof(std::uint64_t), alignof(std::uint64_t), 0};
+  g_time_offset = rte_mbuf_dynfield_register(&time_field);
+  if (g_index_offset < 0 || g_time_offset < 0) {
     std::fprintf(stderr, "netscope: cannot register an mbuf field: %s\n", rte_strerror(rte_errno));
     return 1;
   }
