@@ -170,6 +170,22 @@ bool Worker::extended_for(const seq::SaKey& key) const noexcept {
   return false;
 }
 
+namespace {
+
+/// The description of a captured frame (anomaly fields left empty).
+CaptureMeta frame_meta(std::uint64_t ts, std::uint64_t index, std::uint32_t wire_len, std::uint16_t port,
+                       CaptureReason reason) noexcept {
+  CaptureMeta m;
+  m.timestamp_ns = ts;
+  m.packet_index = index;
+  m.wire_len = wire_len;
+  m.port = port;
+  m.reason = reason;
+  return m;
+}
+
+}  // namespace
+
 void Worker::record(seq::EventType type, const seq::SaKey& key, std::uint64_t expected,
                     std::uint64_t got, std::uint64_t count, std::uint64_t ts, std::uint16_t port,
                     std::uint64_t index) noexcept {
@@ -182,13 +198,10 @@ void Worker::record(seq::EventType type, const seq::SaKey& key, std::uint64_t ex
   if (cfg_.capture.anomalies && !pending_) [[unlikely]] {
     // The first event of a packet names it in the recording (a rollover comes first).
     pending_ = true;
-    pending_meta_ = CaptureMeta{};
-    pending_meta_.timestamp_ns = ts;
-    pending_meta_.packet_index = index;
+    pending_meta_ = frame_meta(ts, index, 0, port, CaptureReason::anomaly);
     pending_meta_.expected = expected;
     pending_meta_.got = got;
     pending_meta_.sa = key;
-    pending_meta_.port = port;
     pending_meta_.event = type;
   }
 }
@@ -204,11 +217,7 @@ void Worker::capture(const FrameRef& f, const decode::DecodedPacket& p) noexcept
   const std::uint16_t port = f.port;
   const bool held = history_ != nullptr && history_->size(port) != 0;  // this frame is its newest
   const decode::Bytes bytes = f.bytes.first(std::min<std::size_t>(f.bytes.size(), cc.capture_snaplen));
-  CaptureMeta m;
-  m.timestamp_ns = f.timestamp_ns;
-  m.packet_index = f.packet_index;
-  m.wire_len = f.wire_len;
-  m.port = port;
+  CaptureMeta m = frame_meta(f.timestamp_ns, f.packet_index, f.wire_len, port, CaptureReason::context);
   m.malformed = p.malformed;
   if (pending_) {
     pending_ = false;
@@ -218,13 +227,8 @@ void Worker::capture(const FrameRef& f, const decode::DecodedPacket& p) noexcept
         FrameHistory::Slot& s = history_->slot(port, age);
         if (s.captured) continue;
         s.captured = true;
-        CaptureMeta c;
-        c.timestamp_ns = s.timestamp_ns;
-        c.packet_index = s.packet_index;
-        c.wire_len = s.wire_len;
-        c.port = port;
-        c.reason = CaptureReason::context;
-        emit_capture(c, history_->bytes(port, age));
+        emit_capture(frame_meta(s.timestamp_ns, s.packet_index, s.wire_len, port, CaptureReason::context),
+                     history_->bytes(port, age));
       }
       history_->slot(port, 0).captured = true;
     }
@@ -258,14 +262,9 @@ void Worker::send_snapshot() noexcept {
   for (std::uint16_t port = 0; port < history_->ports(); ++port) {
     for (std::uint32_t age = history_->size(port); age-- > 0;) {
       const FrameHistory::Slot& s = history_->slot(port, age);
-      CaptureMeta m;
-      m.timestamp_ns = s.timestamp_ns;
-      m.packet_index = s.packet_index;
-      m.wire_len = s.wire_len;
-      m.port = port;
+      CaptureMeta m = frame_meta(s.timestamp_ns, s.packet_index, s.wire_len, port, CaptureReason::inspect);
       m.lcore = cfg_.lcore;
       m.snapshot = n;
-      m.reason = CaptureReason::inspect;
       if (!sink_.on_capture(m, history_->bytes(port, age))) counters_->capture_dropped.add();
     }
   }
