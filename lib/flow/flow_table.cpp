@@ -49,7 +49,13 @@ bool flow_key_of(const decode::DecodedPacket& p, FlowKey& key, bool& forward) no
     dport = p.udp.dst_port;
   }
   if (p.vlan_count > 0) key.vlan = p.vlans[0].vid;
-  const int cmp = std::memcmp(src->bytes.data(), dst->bytes.data(), 16);
+  // Byte order of the addresses, as memcmp would give it, from two big-endian words each.
+  std::uint64_t sw[2], dw[2];
+  std::memcpy(sw, src->bytes.data(), 16);
+  std::memcpy(dw, dst->bytes.data(), 16);
+  const std::uint64_t s0 = __builtin_bswap64(sw[0]), d0 = __builtin_bswap64(dw[0]);
+  const std::uint64_t s1 = __builtin_bswap64(sw[1]), d1 = __builtin_bswap64(dw[1]);
+  const int cmp = s0 != d0 ? (s0 < d0 ? -1 : 1) : (s1 != d1 ? (s1 < d1 ? -1 : 1) : 0);
   forward = cmp < 0 || (cmp == 0 && sport <= dport);
   if (forward) {
     key.addr_a = src->bytes;

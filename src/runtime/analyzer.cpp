@@ -286,24 +286,36 @@ unsigned rtc_poll(WorkerContext& ctx) noexcept {
   for (QueueRef& q : ctx.queues) {
     std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
     if (n == 0) continue;
-    // The index is the position in the port's input, stamped before the filter drops any.
-    for (std::uint16_t i = 0; i < n; ++i) *RTE_MBUF_DYNFIELD(bufs[i], g_index_offset, std::uint64_t*) = q.next_index++;
-    if (q.filter != nullptr) {
-      n = q.filter->apply(bufs, n);
-      if (n == 0) continue;
-    }
-    if (PortFilter* f = q.api->current.load(std::memory_order_acquire); f != nullptr) [[unlikely]] {
-      n = f->apply(bufs, n);
-      if (n == 0) continue;
-    }
+    PortFilter* const api_filter = q.api->current.load(std::memory_order_acquire);
     const std::uint64_t now = q.timestamp_scale == 0 ? wall_ns() : 0;
-    if (q.record != nullptr) [[unlikely]] record_matching(q, bufs, n, now, ctx.record_dropped, ctx.scratch);
     unsigned k = 0;
-    for (std::uint16_t i = 0; i < n; ++i) {
-      rte_mbuf* m = bufs[i];
-      const engine::FrameRef ref{{}, m->pkt_len, q.port, mbuf_time(m, q.timestamp_scale, now),
-                                 *RTE_MBUF_DYNFIELD(m, g_index_offset, const std::uint64_t*)};
-      add_frame(ctx, m, ref, refs, k);
+    if (q.filter == nullptr && api_filter == nullptr && q.record == nullptr) [[likely]] {
+      // No filter: the index is the burst position; the mbuf's index field is not written
+      // (its cache line would cost a miss per packet for nothing).
+      const std::uint64_t base = q.next_index;
+      q.next_index += n;
+      for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = bufs[i];
+        add_frame(ctx, m, {{}, m->pkt_len, q.port, mbuf_time(m, q.timestamp_scale, now), base + i}, refs, k);
+      }
+    } else {
+      // The index is the position in the port's input, stamped before a filter drops any.
+      for (std::uint16_t i = 0; i < n; ++i) *RTE_MBUF_DYNFIELD(bufs[i], g_index_offset, std::uint64_t*) = q.next_index++;
+      if (q.filter != nullptr) {
+        n = q.filter->apply(bufs, n);
+        if (n == 0) continue;
+      }
+      if (api_filter != nullptr) {
+        n = api_filter->apply(bufs, n);
+        if (n == 0) continue;
+      }
+      if (q.record != nullptr) record_matching(q, bufs, n, now, ctx.record_dropped, ctx.scratch);
+      for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = bufs[i];
+        const engine::FrameRef ref{{}, m->pkt_len, q.port, mbuf_time(m, q.timestamp_scale, now),
+                                   *RTE_MBUF_DYNFIELD(m, g_index_offset, const std::uint64_t*)};
+        add_frame(ctx, m, ref, refs, k);
+      }
     }
     ctx.worker->process_burst({refs, k});
     rte_pktmbuf_free_bulk(bufs, n);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Flow-table benchmark: Mpps of one worker lcore against the number of concurrent flows
-# (1k, 100k, 1M UDP flows, 64-byte frames, each flow one packet per pass of the capture),
+# (1k, 100k, 1M UDP flows to port 5000 (no application parser), 64-byte frames, each flow
+# one packet per pass of the capture),
 # replayed from memory by net_pcap infinite_rx, next to testpmd rxonly; plus the resident
 # memory of netscope holding 1M flows. Needs ~4 GiB of hugepages (reserved here).
 set -euo pipefail
@@ -25,7 +26,7 @@ with open(path, "wb") as f:
     eth = bytes.fromhex("020000000002020000000001") + b"\x08\x00"
     for i in range(n):
         src = bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255])
-        udp = struct.pack("!HHHH", 1024 + (i % 50000), 53, 8 + 18, 0) + bytes(18)
+        udp = struct.pack("!HHHH", 1024 + (i % 50000), 5000, 8 + 18, 0) + bytes(18)
         ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, src, bytes([10, 255, 0, 1])))
         c = csum(ip); ip[10] = c >> 8; ip[11] = c & 255
         fr = eth + bytes(ip) + udp
@@ -36,8 +37,10 @@ PY
   ( sleep "$SECS"; echo ) | dpdk-testpmd -l 0-1 --no-pci --file-prefix nsflows-tp --vdev="$VDEV" -- \
      --forward-mode=rxonly --no-flush-rx -a --total-num-mbufs=$MB >"$WORK/tp.txt" 2>&1 || true
   tp=$(grep -m1 "RX-packets:" "$WORK/tp.txt" | awk '{print $2}' || true)
+  # Sensors (top talkers, detections, topology) are measured apart: SENSORS=on adds them.
+  printf 'sensors:\n  enabled: %s\n' "$([ "${SENSORS:-off}" = on ] && echo true || echo false)" >"$WORK/cfg.yaml"
   build/apps/netscope/netscope -l 0-1 --no-pci --file-prefix nsflows-ns --vdev="$VDEV" --log-level lib.eal:error -- \
-     --duration "$SECS" --no-progress --no-report --max-flows $((N * 2)) --mbufs $MB --flow-timeout 3600 \
+     --config "$WORK/cfg.yaml" --duration "$SECS" --no-progress --no-report --max-flows $((N * 2)) --mbufs $MB --flow-timeout 3600 \
      --report-json "$WORK/r.json" &
   pid=$!
   sleep $((SECS - 1))
