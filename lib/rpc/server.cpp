@@ -723,6 +723,44 @@ class Service final : public pb::NetworkTracker::Service {
     return Status::OK;
   }
 
+  Status InspectPackets(ServerContext* ctx, const pb::InspectRequest* req, pb::InspectedPackets* out) override {
+    if (Status s = admit(ctx); !s.ok()) return s;
+    if (req->limit() > 4096) return invalid("limit: 1..4096 (0: every frame kept)");
+    const auto pub = st_.published();
+    if (pub == nullptr) return {StatusCode::UNAVAILABLE, "no snapshot published yet; retry in a second"};
+    const control::Snapshot& snap = *pub->snap;
+    if (!snap.inspector) return {StatusCode::NOT_FOUND, "the packet inspector is off (inspector.packets: 0)"};
+    const control::InspectorView& v = *snap.inspector;
+    const bool one = req->has_port();
+    if (one && std::none_of(snap.ports.begin(), snap.ports.end(),
+                            [&](const control::PortStats& p) { return p.id == req->port(); })) {
+      return {StatusCode::NOT_FOUND, "no port " + std::to_string(req->port())};
+    }
+    out->set_updated_ns(v.updated_ns);
+    out->set_per_port(v.per_port);
+    out->set_snaplen(v.snaplen);
+    const std::size_t limit = req->limit() == 0 ? std::size_t{4096} : req->limit();
+    for (const control::PortStats& p : snap.ports) {
+      if (one && p.id != req->port()) continue;
+      pb::InspectedPort* port = out->add_ports();
+      port->set_port(p.id);
+      port->set_name(p.name);
+      if (p.id >= v.ports.size()) continue;
+      const auto& frames = v.ports[p.id];
+      for (std::size_t i = frames.size() > limit ? frames.size() - limit : 0; i < frames.size(); ++i) {
+        const control::InspectedFrame& f = frames[i];
+        pb::InspectedPacket* x = port->add_packets();
+        x->set_timestamp_ns(f.timestamp_ns);
+        x->set_packet_index(f.packet_index);
+        x->set_port(f.port);
+        x->set_lcore(f.lcore);
+        x->set_wire_length(f.wire_len);
+        x->set_data(f.bytes.data(), f.bytes.size());
+      }
+    }
+    return Status::OK;
+  }
+
   Status HealthCheck(ServerContext* ctx, const pb::HealthRequest*, pb::HealthStatus* out) override {
     if (Status s = admit(ctx); !s.ok()) return s;
     const auto pub = st_.published();

@@ -226,6 +226,71 @@ TEST_F(Grpc, CurrentStatsEqualRestAndHealthServes) {
   }
 }
 
+// InspectPackets gives the packet inspector's frames as REST does: same ports, same frames,
+// same bytes (REST shows them in hex). Once the replay is over the frames stay put; the
+// call is retried until a refresh after the end has reached both.
+TEST_F(Grpc, InspectPacketsEqualRest) {
+  auto stub = stub_for(s_->grpc);
+  auto hex = [](const std::string& b) {
+    std::string h;
+    char c[3];
+    for (unsigned char x : b) {
+      std::snprintf(c, sizeof c, "%02x", x);
+      h += c;
+    }
+    return h;
+  };
+  bool same = false;
+  pb::InspectedPackets got;
+  json want;
+  for (int attempt = 0; attempt < 30 && !same; ++attempt) {
+    grpc::ClientContext ctx;
+    set_deadline(ctx, std::chrono::seconds(10));
+    got.Clear();
+    ASSERT_TRUE(stub->InspectPackets(&ctx, {}, &got).ok());
+    want = get_json(rest() + "/api/v1/packets/inspect");
+    same = want.is_object() && want["ports"].size() == static_cast<std::size_t>(got.ports_size()) &&
+           got.ports_size() == 2 && got.ports(0).packets_size() == 64 && got.ports(1).packets_size() > 0;
+    for (int p = 0; same && p < got.ports_size(); ++p) {
+      const json& wp = want["ports"][static_cast<std::size_t>(p)];
+      same = wp["port"] == got.ports(p).port() && wp["name"] == got.ports(p).name() &&
+             wp["packets"].size() == static_cast<std::size_t>(got.ports(p).packets_size());
+      for (int i = 0; same && i < got.ports(p).packets_size(); ++i) {
+        const pb::InspectedPacket& x = got.ports(p).packets(i);
+        const json& w = wp["packets"][static_cast<std::size_t>(i)];
+        same = w["timestamp"] == x.timestamp_ns() && w["packet_index"] == x.packet_index() &&
+               w["length"] == x.wire_length() && w["hex"] == hex(x.data());
+      }
+    }
+    if (!same) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  ASSERT_TRUE(same) << got.DebugString().substr(0, 600) << "\n" << want.dump().substr(0, 600);
+  ASSERT_EQ(got.ports_size(), 2);
+  EXPECT_EQ(got.per_port(), 64u);
+  EXPECT_EQ(got.ports(0).packets_size(), 64) << "the demo capture has far more than 64 frames";
+  // One port, fewer frames: the newest ones.
+  grpc::ClientContext c1;
+  pb::InspectRequest one;
+  one.set_port(1);
+  one.set_limit(3);
+  pb::InspectedPackets p1;
+  ASSERT_TRUE(stub->InspectPackets(&c1, one, &p1).ok());
+  ASSERT_EQ(p1.ports_size(), 1);
+  ASSERT_EQ(p1.ports(0).packets_size(), 3);
+  EXPECT_EQ(p1.ports(0).packets(2).packet_index(), got.ports(1).packets(got.ports(1).packets_size() - 1).packet_index());
+  // Errors name what is wrong.
+  grpc::ClientContext c2;
+  pb::InspectRequest bad;
+  bad.set_port(9);
+  EXPECT_EQ(stub->InspectPackets(&c2, bad, &p1).error_code(), grpc::StatusCode::NOT_FOUND);
+  grpc::ClientContext c3;
+  pb::InspectRequest big;
+  big.set_limit(5000);
+  const grpc::Status st = stub->InspectPackets(&c3, big, &p1);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("limit"), std::string::npos);
+}
+
 TEST_F(Grpc, AnomalyStreamDeliversAllInOrderLikeRest) {
   const json rest_list = rest_anomalies(rest());
   ASSERT_GT(rest_list.size(), 0u);
