@@ -173,6 +173,20 @@ inline RunResult replay(const std::string& dir, const std::vector<std::string>& 
   return r;
 }
 
+/// Validates the JSON report at `report_path` against docs/report-schema.json (python3
+/// jsonschema, Draft 2020-12). Empty when valid, else the validator's message.
+inline std::string report_schema_errors(const std::string& report_path) {
+  const std::string dir = temp_dir();
+  const RunResult r = run("/usr/bin/python3",
+                          {"-c",
+                           "import json,sys,jsonschema; jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))"
+                           ".validate(json.load(open(sys.argv[2])))",
+                           binary("NETSCOPE_SOURCE_ROOT") + "/docs/report-schema.json", report_path},
+                          dir);
+  if (r.exit_code == 0) return {};
+  return "report-schema.json rejects " + report_path + ":\n" + r.out + r.err;
+}
+
 /// The SA object in a report matching the given identity fields, or null.
 inline json find_sa(const json& report, const json& match) {
   for (const auto& sa : report["sas"]) {
