@@ -15,6 +15,7 @@
 #include "netscope/control/views.hpp"
 #include "netscope/control/exposition.hpp"
 #include "netscope/report/correlation.hpp"
+#include "netscope/decode/field_rules.hpp"
 #include "netscope/packet/pcapng.hpp"
 #include "netscope_version.h"
 
@@ -366,6 +367,15 @@ HttpResponse Api::route(const HttpRequest& r) {
     if (get) return filters();
     if (post) return add_filter(r);
     return method_not_allowed("GET, HEAD, POST");
+  }
+  if (a == "config" && n == 2 && seg[3] == "rules") {
+    if (get) return rules();
+    if (post) return add_rule(r);
+    return method_not_allowed("GET, HEAD, POST");
+  }
+  if (a == "config" && n == 3 && seg[3] == "rules") {
+    if (r.method != "DELETE") return method_not_allowed("DELETE");
+    return remove_rule(id_segment(seg[4], "rule"));
   }
   if (a == "config" && n == 3 && seg[3] == "filters") {
     if (r.method != "DELETE") return method_not_allowed("DELETE");
@@ -901,6 +911,43 @@ HttpResponse Api::add_filter(const HttpRequest& r) {
   HttpResponse resp = json_response(201, {{"id", f->id}, {"expression", f->expression}, {"created", f->created_ns}});
   resp.headers.emplace_back("Location", "/api/v1/config/filters/" + std::to_string(f->id));
   return resp;
+}
+
+HttpResponse Api::rules() const {
+  json list = json::array();
+  for (const Filter& f : st_.rules()) list.push_back({{"id", f.id}, {"rule", f.expression}, {"created", f.created_ns}});
+  return json_response(200, {{"rules", list}});
+}
+
+HttpResponse Api::add_rule(const HttpRequest& r) {
+  Query(r.query).allow_only({"api_key"});
+  const json b = object_body(r);
+  for (const auto& [k, v] : b.items()) {
+    if (k != "rule") throw ApiError(400, "bad_body", "unknown field '" + k.substr(0, 64) + "'; expected {\"rule\": \"...\"}");
+  }
+  if (!b.contains("rule") || !b["rule"].is_string()) {
+    throw ApiError(400, "bad_body", "expected {\"rule\": \"include|exclude KEY=VALUE...\"} with a string rule");
+  }
+  std::string text = b["rule"].get<std::string>();
+  if (text.empty() || text.size() > kMaxFilterLength) throw ApiError(400, "bad_body", "rule must have 1 to 1024 characters");
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7F) throw ApiError(400, "bad_body", "rule contains a control character");
+  }
+  try {
+    (void)decode::parse_field_rule(text);  // a bad rule is a 400 now, not a log line later
+  } catch (const decode::RuleError& e) {
+    throw ApiError(400, "bad_rule", "rule '" + text.substr(0, 200) + "': " + e.what());
+  }
+  const auto f = st_.add_rule(std::move(text));
+  if (!f) throw ApiError(503, "busy", "command queue full; retry later");
+  HttpResponse resp = json_response(201, {{"id", f->id}, {"rule", f->expression}, {"created", f->created_ns}});
+  resp.headers.emplace_back("Location", "/api/v1/config/rules/" + std::to_string(f->id));
+  return resp;
+}
+
+HttpResponse Api::remove_rule(std::uint64_t id) {
+  if (!st_.remove_rule(id)) throw ApiError(404, "not_found", "no rule with id " + std::to_string(id));
+  return json_response(200, {{"id", id}, {"removed", true}});
 }
 
 HttpResponse Api::remove_filter(std::uint64_t id) {

@@ -208,34 +208,52 @@ std::size_t HubState::commands_pending() const {
   return commands_.size();
 }
 
-std::optional<Filter> HubState::add_filter(std::string expression) {
+std::optional<Filter> HubState::add_item(std::vector<Filter>& list, std::uint64_t& next, Command::Type type,
+                                         std::string text) {
   std::lock_guard lock(mu_);
   if (commands_.size() >= std::max<std::size_t>(cfg.command_queue, 1)) {
     counters.commands_dropped.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
-  Filter f{next_filter_id_++, std::move(expression), wall_ns()};
-  filters_.push_back(f);
-  commands_.push_back({Command::Type::add_filter, f.id, f.expression});
+  Filter f{next++, std::move(text), wall_ns()};
+  list.push_back(f);
+  commands_.push_back({type, f.id, f.expression});
   return f;
 }
 
-bool HubState::remove_filter(std::uint64_t id) {
+bool HubState::remove_item(std::vector<Filter>& list, Command::Type type, std::uint64_t id) {
   std::lock_guard lock(mu_);
-  const auto it = std::find_if(filters_.begin(), filters_.end(), [id](const Filter& f) { return f.id == id; });
-  if (it == filters_.end()) return false;
+  const auto it = std::find_if(list.begin(), list.end(), [id](const Filter& f) { return f.id == id; });
+  if (it == list.end()) return false;
   if (commands_.size() >= std::max<std::size_t>(cfg.command_queue, 1)) {
     counters.commands_dropped.fetch_add(1, std::memory_order_relaxed);
     throw ApiError(503, "busy", "command queue full; retry later");
   }
-  commands_.push_back({Command::Type::remove_filter, id, it->expression});
-  filters_.erase(it);
+  commands_.push_back({type, id, it->expression});
+  list.erase(it);
   return true;
 }
+
+std::optional<Filter> HubState::add_filter(std::string expression) {
+  return add_item(filters_, next_filter_id_, Command::Type::add_filter, std::move(expression));
+}
+
+bool HubState::remove_filter(std::uint64_t id) { return remove_item(filters_, Command::Type::remove_filter, id); }
 
 std::vector<Filter> HubState::filters() const {
   std::lock_guard lock(mu_);
   return filters_;
+}
+
+std::optional<Filter> HubState::add_rule(std::string rule) {
+  return add_item(rules_, next_rule_id_, Command::Type::add_rule, std::move(rule));
+}
+
+bool HubState::remove_rule(std::uint64_t id) { return remove_item(rules_, Command::Type::remove_rule, id); }
+
+std::vector<Filter> HubState::rules() const {
+  std::lock_guard lock(mu_);
+  return rules_;
 }
 
 void HubState::set_runtime_config(std::string json) {

@@ -480,7 +480,7 @@ void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const St
     c.ports[f.port].bytes.add(f.wire_len);
   }
   if (history_ != nullptr) history_->push(f.port, f.bytes, f.wire_len, f.timestamp_ns, f.packet_index);
-  if (!rules_.empty() && !rules_.accept(p)) [[unlikely]] {
+  if (!rules_now_->empty() && !rules_now_->accept(p)) [[unlikely]] {
     c.rules_excluded.add();
     return;
   }
@@ -516,6 +516,7 @@ void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const St
 }
 
 void Worker::process_burst(std::span<const FrameRef> frames) noexcept {
+  rules_now_ = rules_.load(std::memory_order_acquire);
   for (std::size_t base = 0; base < frames.size(); base += kBurstChunk) {
     const std::size_t n = std::min(kBurstChunk, frames.size() - base);
     for (std::size_t i = 0; i < n; ++i) stage(frames[base + i], pkts_[i], staged_[i]);
@@ -538,6 +539,7 @@ void Worker::process_burst(std::span<const FrameRef> frames) noexcept {
 void Worker::process(decode::Bytes frame, std::uint32_t wire_len, std::uint64_t timestamp_ns,
                      std::uint16_t port, std::uint64_t packet_index) noexcept {
   const FrameRef f{frame, wire_len, port, timestamp_ns, packet_index};
+  rules_now_ = rules_.load(std::memory_order_acquire);
   stage(f, pkts_[0], staged_[0]);
   analyze(f, pkts_[0], staged_[0]);
   if (capturing_) [[unlikely]] capture(f, pkts_[0]);

@@ -558,6 +558,33 @@ struct Control {
     }
   }
 
+  std::map<std::uint64_t, std::string> api_rules;  ///< field rules added through the API, by id
+  std::vector<std::unique_ptr<decode::FieldRules>> rule_sets;  ///< every set given to workers, kept until exit
+
+  /// API field rules: the config's rules then the API's, as one new set for every worker.
+  void rule_command(const control::Command& c) {
+    const bool add = c.type == control::Command::Type::add_rule;
+    if (add) {
+      api_rules[c.id] = c.text;
+    } else {
+      api_rules.erase(c.id);
+    }
+    std::vector<decode::FieldRule> all = cfg.engine.rules;
+    for (const auto& [id, text] : api_rules) {
+      try {
+        all.push_back(decode::parse_field_rule(text));
+      } catch (const decode::RuleError& e) {  // validated by the API already
+        std::fprintf(stderr, "netscope: API rule %llu not applied: %s\n", static_cast<unsigned long long>(id), e.what());
+      }
+    }
+    rule_sets.push_back(std::make_unique<decode::FieldRules>(std::move(all)));
+    for (auto& w : workers) w->worker->set_rules(rule_sets.back().get());
+    if (!quiet) {
+      std::fprintf(stderr, "netscope: API rule %llu %s: %s\n", static_cast<unsigned long long>(c.id),
+                   add ? "applied" : "removed", c.text.c_str());
+    }
+  }
+
   std::uint64_t filtered(std::uint16_t port) const {
     std::uint64_t n = 0;
     if (filters != nullptr) {
@@ -943,6 +970,9 @@ struct Control {
       if (cmd->type == control::Command::Type::reset_flow) reset_sa(cmd->id);
       if (cmd->type == control::Command::Type::add_filter || cmd->type == control::Command::Type::remove_filter) {
         api_filter_command(*cmd);
+      }
+      if (cmd->type == control::Command::Type::add_rule || cmd->type == control::Command::Type::remove_rule) {
+        rule_command(*cmd);
       }
       g.paused.store(paused, std::memory_order_relaxed);
     }

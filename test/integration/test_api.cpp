@@ -261,6 +261,57 @@ TEST(Api, FiltersSetThroughTheApiApplyToTheDataPlaneAtOnce) {
   EXPECT_EQ(ns.stop(SIGINT), 0) << slurp(ns.err);
 }
 
+// Include/exclude rules on decoded fields changed live: POST excludes ESP at once, the
+// rule is listed, a rule that does not parse is a 400, DELETE brings ESP back.
+TEST(Api, FieldRulesChangedThroughTheApiApplyAtOnce) {
+  const std::string dir = temp_dir();
+  std::vector<Frame> frames = esp_run(0x44, 1, 100);
+  for (std::uint16_t i = 0; i < 100; ++i) frames.push_back(udp4(static_cast<std::uint16_t>(2000 + i), 53));
+  write_pcap(dir + "/mix.pcap", frames);
+  std::vector<std::string> args{"--no-huge", "--no-pci", "-m", "512", "--file-prefix", unique_prefix(), "-l", "0-1",
+                                "--log-level", "lib.eal:error", "--vdev=net_pcap0,rx_pcap=" + dir + "/mix.pcap,infinite_rx=1",
+                                "--", "--live", "--api-listen", "127.0.0.1:0", "--grpc-listen", "off"};
+  Process ns(binary("NETSCOPE_BIN"), args, dir, "netscope");
+  const std::string addr = wait_for(ns.err, std::regex(R"(API on http://([0-9.]+:[0-9]+)/)"), std::chrono::seconds(20));
+  ASSERT_FALSE(addr.empty()) << slurp(ns.err);
+  const std::string base = "http://" + addr;
+  const auto proto = [&](const char* name) -> std::uint64_t {
+    const json c = get_json(base + "/api/v1/stats/current");
+    if (!c.is_object() || !c["protocols"].contains(name)) return 0;
+    return c["protocols"][name]["packets"].get<std::uint64_t>();
+  };
+  const auto grows = [&](const char* name) {
+    const std::uint64_t before = proto(name);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two snapshots later
+    return proto(name) > before;
+  };
+  ASSERT_TRUE(grows("esp"));
+  const std::string bad = sh("curl -s -m 5 -X POST -d '{\"rule\": \"exclude colour=red\"}' " + base + "/api/v1/config/rules");
+  EXPECT_NE(bad.find("bad_rule"), std::string::npos) << bad;
+  const json added = json::parse(sh("curl -s -m 5 -X POST -d '{\"rule\": \"exclude protocol=esp\"}' " + base +
+                                    "/api/v1/config/rules"), nullptr, false);
+  ASSERT_TRUE(added.is_object() && added.contains("id")) << added.dump();
+  EXPECT_NE(wait_for(ns.err, std::regex(R"((API rule [0-9]+ applied))"), std::chrono::seconds(10)), "") << slurp(ns.err);
+  const json listed = get_json(base + "/api/v1/config/rules");
+  ASSERT_EQ(listed["rules"].size(), 1u) << listed.dump();
+  EXPECT_EQ(listed["rules"][0]["rule"], "exclude protocol=esp");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // a snapshot after the swap
+  EXPECT_FALSE(grows("esp"));
+  EXPECT_TRUE(grows("udp"));
+  const std::string metrics = sh("curl -s -m 5 " + base + "/metrics");
+  const auto at = metrics.find("\nnetscope_rules_excluded_packets_total ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(std::stoull(metrics.substr(at + 39)), 0u) << metrics.substr(at, 60);
+  const std::string id = std::to_string(added["id"].get<std::uint64_t>());
+  EXPECT_EQ(sh("curl -s -o /dev/null -w '%{http_code}' -m 5 -X DELETE " + base + "/api/v1/config/rules/" + id), "200");
+  EXPECT_EQ(sh("curl -s -o /dev/null -w '%{http_code}' -m 5 -X DELETE " + base + "/api/v1/config/rules/" + id), "404");
+  EXPECT_NE(wait_for(ns.err, std::regex(R"((API rule [0-9]+ removed))"), std::chrono::seconds(10)), "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  EXPECT_TRUE(grows("esp"));
+  EXPECT_TRUE(get_json(base + "/api/v1/config/rules")["rules"].empty());
+  EXPECT_EQ(ns.stop(SIGINT), 0) << slurp(ns.err);
+}
+
 TEST(Api, LiveRunsServeOnTheDefaultAddressUnlessOff) {
   const std::string dir = temp_dir();
   write_pcap(dir + "/esp.pcap", esp_run(0x12, 1, 10));

@@ -93,6 +93,9 @@ class Api {
   HttpResponse config() const;
   HttpResponse filters() const;
   HttpResponse add_filter(const HttpRequest& r);
+  HttpResponse rules() const;
+  HttpResponse add_rule(const HttpRequest& r);
+  HttpResponse remove_rule(std::uint64_t id);
   HttpResponse remove_filter(std::uint64_t id);
   HttpResponse capture(const HttpRequest& r, bool pause);
   HttpResponse diagnostics(const HttpRequest& r) const;

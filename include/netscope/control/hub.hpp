@@ -115,7 +115,7 @@ struct Snapshot {
 
 /// A command from an API client, executed by the control lcore.
 struct Command {
-  enum class Type { pause, resume, reset_flow, add_filter, remove_filter } type = Type::pause;
+  enum class Type { pause, resume, reset_flow, add_filter, remove_filter, add_rule, remove_rule } type = Type::pause;
   std::uint64_t id = 0;    ///< flow / SA id for reset, filter id for add and remove
   std::string text;        ///< filter expression for add
 };

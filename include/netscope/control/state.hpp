@@ -226,6 +226,10 @@ class HubState {
   /// False when no filter has this id. Throws ApiError 503 when the queue is full.
   bool remove_filter(std::uint64_t id);
   [[nodiscard]] std::vector<Filter> filters() const;
+  /// Field rules added through the API (`expression` holds the rule text), as filters.
+  std::optional<Filter> add_rule(std::string rule);
+  bool remove_rule(std::uint64_t id);
+  [[nodiscard]] std::vector<Filter> rules() const;
 
   void set_runtime_config(std::string json);
   [[nodiscard]] std::string runtime_config() const;
@@ -236,6 +240,10 @@ class HubState {
   std::deque<Command> commands_;
   std::vector<Filter> filters_;
   std::uint64_t next_filter_id_ = 1;
+  std::vector<Filter> rules_;
+  std::uint64_t next_rule_id_ = 1;
+  std::optional<Filter> add_item(std::vector<Filter>& list, std::uint64_t& next, Command::Type type, std::string text);
+  bool remove_item(std::vector<Filter>& list, Command::Type type, std::uint64_t id);
   std::string runtime_config_ = "{}";
 };
 

@@ -273,6 +273,10 @@ class Worker {
     if (tap_grant_.load(std::memory_order_relaxed) != total) tap_grant_.store(total, std::memory_order_relaxed);
   }
 
+  /// Replaces the field rules (API): the worker loads the pointer once per burst. `r`
+  /// must stay valid until the worker stops (the control side keeps every set). Any thread.
+  void set_rules(const decode::FieldRules* r) noexcept { rules_.store(r, std::memory_order_release); }
+
   /// Asks the worker to send its frame history (CaptureReason::inspect, snapshot number
   /// `n`) in its next maintain() or flush(). Any thread (control); the last n wins.
   void request_snapshot(std::uint32_t n) noexcept { snapshot_request_.store(n, std::memory_order_relaxed); }
@@ -347,7 +351,9 @@ class Worker {
   [[nodiscard]] bool extended_for(const seq::SaKey& key) const noexcept;
 
   EngineConfig cfg_;
-  decode::FieldRules rules_{cfg_.rules};  ///< after cfg_: built from it
+  decode::FieldRules own_rules_{cfg_.rules};  ///< after cfg_: built from it
+  alignas(64) std::atomic<const decode::FieldRules*> rules_{&own_rules_};  ///< swapped by control (API)
+  const decode::FieldRules* rules_now_ = &own_rules_;  ///< loaded once per burst
   RecordSink& sink_;
   std::unique_ptr<WorkerCounters> counters_;
   seq::SaTable sas_;

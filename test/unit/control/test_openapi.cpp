@@ -152,6 +152,7 @@ TEST(OpenApi, MatchesImplementation) {
       }
       std::string body;
       if (method == "POST" && path == "/api/v1/config/filters") body = R"({"expression": "tcp"})";
+      if (method == "POST" && path == "/api/v1/config/rules") body = R"({"rule": "exclude protocol=tcp"})";
       const auto r = test::http(addr, method, target, {}, body);
       ASSERT_GE(r.status, 200) << method << " " << target;
       const YAML::Node resp = op.second["responses"][std::to_string(r.status)];
@@ -184,7 +185,8 @@ TEST(OpenApi, MatchesImplementation) {
                          "GET /api/v1/stats/history", "GET /api/v1/sas", "GET /api/v1/sas/{id}", "GET /api/v1/flows",
                          "GET /api/v1/flows/{id}", "GET /api/v1/anomalies", "GET /api/v1/anomalies/{id}",
                          "GET /api/v1/config", "GET /api/v1/config/filters", "POST /api/v1/config/filters",
-                         "DELETE /api/v1/config/filters/{id}", "POST /api/v1/capture/pause",
+                         "DELETE /api/v1/config/filters/{id}", "GET /api/v1/config/rules", "POST /api/v1/config/rules",
+                         "DELETE /api/v1/config/rules/{id}", "POST /api/v1/capture/pause",
                          "POST /api/v1/capture/resume", "GET /api/v1/diagnostics", "GET /api/v1/packets/recent", "GET /api/v1/packets/inspect",
                          "GET /api/v1/sas/{id}/sequence", "GET /api/v1/sas/{id}/gaps", "GET /api/v1/sas/{id}/anomalies",
                          "POST /api/v1/sas/{id}/reset", "GET /api/v1/flows/{id}/sequence", "GET /api/v1/flows/{id}/gaps",
@@ -192,7 +194,7 @@ TEST(OpenApi, MatchesImplementation) {
                          "GET /api/v1/topology", "GET /api/v1/correlation"}) {
     EXPECT_EQ(documented.count(op), 1u) << op;
   }
-  EXPECT_EQ(documented.size(), 31u);
+  EXPECT_EQ(documented.size(), 34u);
   hub.stop();
 }
 
