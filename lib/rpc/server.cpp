@@ -20,6 +20,7 @@
 #include "netscope/control/query.hpp"
 #include "netscope/control/state.hpp"
 #include "netscope/control/views.hpp"
+#include "netscope/decode/field_rules.hpp"
 #include "netscope_version.h"
 
 namespace netscope::rpc {
@@ -707,15 +708,47 @@ class Service final : public pb::NetworkTracker::Service {
         out->set_message("filter " + std::to_string(req->filter_id()) + " removed");
         break;
       }
+      case pb::TrackerConfig::ADD_RULE: {
+        const std::string& t = req->rule();
+        if (t.empty() || t.size() > kMaxFilterLength) return invalid("rule: must have 1 to 1024 characters");
+        try {
+          (void)decode::parse_field_rule(t);
+        } catch (const decode::RuleError& e) {
+          return invalid(std::string("rule: ") + e.what());
+        }
+        const auto f = st_.add_rule(t);
+        if (!f) return queue_full();
+        out->set_rule_id(f->id);
+        out->set_message("rule " + std::to_string(f->id) + " added");
+        break;
+      }
+      case pb::TrackerConfig::REMOVE_RULE: {
+        if (req->rule_id() == 0 || req->rule_id() >= control::kIdLimit) return invalid("rule_id: 1..2^53-1");
+        try {
+          if (!st_.remove_rule(req->rule_id())) {
+            return {StatusCode::NOT_FOUND, "no rule with id " + std::to_string(req->rule_id())};
+          }
+        } catch (const control::ApiError&) {
+          return queue_full();
+        }
+        out->set_message("rule " + std::to_string(req->rule_id()) + " removed");
+        break;
+      }
       case pb::TrackerConfig::LIST_FILTERS: break;
       default:
-        return invalid("action: PAUSE, RESUME, RESET_FLOW, ADD_FILTER, REMOVE_FILTER or LIST_FILTERS");
+        return invalid("action: PAUSE, RESUME, RESET_FLOW, ADD_FILTER, REMOVE_FILTER, LIST_FILTERS, ADD_RULE or REMOVE_RULE");
     }
     out->set_accepted(req->action() != pb::TrackerConfig::LIST_FILTERS);
     const auto pub = st_.published();
     out->set_paused(pub != nullptr && pub->snap->paused);
     for (const control::Filter& f : st_.filters()) {
       pb::Filter* x = out->add_filters();
+      x->set_id(f.id);
+      x->set_expression(f.expression);
+      x->set_created_ns(f.created_ns);
+    }
+    for (const control::Filter& f : st_.rules()) {
+      pb::Filter* x = out->add_rules();
       x->set_id(f.id);
       x->set_expression(f.expression);
       x->set_created_ns(f.created_ns);

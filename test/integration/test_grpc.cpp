@@ -550,6 +550,24 @@ TEST_F(Grpc, UpdateConfigPauseResumeFilters) {
   EXPECT_EQ(call(pb::TrackerConfig::REMOVE_FILTER, [&](pb::TrackerConfig& r) { r.set_filter_id(fid); }).first.error_code(),
             StatusCode::NOT_FOUND);
 
+  // Field rules: added through gRPC, listed by REST and gRPC, removed once.
+  auto [s4, r4] = call(pb::TrackerConfig::ADD_RULE, [](pb::TrackerConfig& r) { r.set_rule("exclude spi=0x4242"); });
+  ASSERT_TRUE(s4.ok()) << s4.error_message();
+  ASSERT_GT(r4.rule_id(), 0u);
+  ASSERT_EQ(r4.rules_size(), 1);
+  EXPECT_EQ(r4.rules(0).expression(), "exclude spi=0x4242");
+  const json rest_rules = get_json(rest() + "/api/v1/config/rules");
+  ASSERT_EQ(rest_rules["rules"].size(), 1u) << rest_rules.dump();
+  EXPECT_EQ(rest_rules["rules"][0]["id"], r4.rule_id());
+  const auto bad_rule = call(pb::TrackerConfig::ADD_RULE, [](pb::TrackerConfig& r) { r.set_rule("exclude spi=banana"); });
+  EXPECT_EQ(bad_rule.first.error_code(), StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad_rule.first.error_message().find("rule: "), std::string::npos) << bad_rule.first.error_message();
+  const std::uint64_t rid = r4.rule_id();
+  ASSERT_TRUE(call(pb::TrackerConfig::REMOVE_RULE, [&](pb::TrackerConfig& r) { r.set_rule_id(rid); }).first.ok());
+  EXPECT_EQ(call(pb::TrackerConfig::REMOVE_RULE, [&](pb::TrackerConfig& r) { r.set_rule_id(rid); }).first.error_code(),
+            StatusCode::NOT_FOUND);
+  EXPECT_TRUE(get_json(rest() + "/api/v1/config/rules")["rules"].empty());
+
   // Reset of a known SA is queued; unknown SAs and non-SA ids are refused.
   const json sas = get_json(rest() + "/api/v1/sas?limit=1");
   const std::string sa = "sa:" + std::to_string(sas["sas"][0]["id"].get<std::uint64_t>());
