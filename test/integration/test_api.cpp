@@ -213,29 +213,44 @@ TEST(Api, PerSaSequenceGapsPacketTapAndReset) {
   EXPECT_EQ(ns.stop(SIGINT), 0) << slurp(ns.err);
 }
 
-TEST(Api, FiltersSetThroughTheApiApplyToTheDataPlaneAtOnce) {
-  const std::string dir = temp_dir();
-  std::vector<Frame> frames = esp_run(0x33, 1, 100);
-  for (std::uint16_t i = 0; i < 100; ++i) frames.push_back(udp4(static_cast<std::uint16_t>(1000 + i), 53));
-  write_pcap(dir + "/mix.pcap", frames);
-  // infinite_rx loops the capture: traffic keeps coming while the filter changes.
-  std::vector<std::string> args{"--no-huge", "--no-pci", "-m", "512", "--file-prefix", unique_prefix(), "-l", "0-1",
-                                "--log-level", "lib.eal:error", "--vdev=net_pcap0,rx_pcap=" + dir + "/mix.pcap,infinite_rx=1",
-                                "--", "--live", "--api-listen", "127.0.0.1:0", "--grpc-listen", "off"};
-  Process ns(binary("NETSCOPE_BIN"), args, dir, "netscope");
-  const std::string addr = wait_for(ns.err, std::regex(R"(API on http://([0-9.]+:[0-9]+)/)"), std::chrono::seconds(20));
-  ASSERT_FALSE(addr.empty()) << slurp(ns.err);
-  const std::string base = "http://" + addr;
-  const auto proto = [&](const char* name) -> std::uint64_t {
+/// netscope replaying ESP (SPI `spi`) and UDP in a loop (net_pcap infinite_rx) with the API
+/// on: traffic keeps coming while a test changes filters or rules.
+struct LoopingMix {
+  std::string dir = temp_dir();
+  std::unique_ptr<Process> ns;
+  std::string base;
+
+  explicit LoopingMix(std::uint32_t spi, std::uint16_t udp_port0) {
+    std::vector<Frame> frames = esp_run(spi, 1, 100);
+    for (std::uint16_t i = 0; i < 100; ++i) frames.push_back(udp4(static_cast<std::uint16_t>(udp_port0 + i), 53));
+    write_pcap(dir + "/mix.pcap", frames);
+    std::vector<std::string> args{"--no-huge", "--no-pci", "-m", "512", "--file-prefix", unique_prefix(), "-l", "0-1",
+                                  "--log-level", "lib.eal:error", "--vdev=net_pcap0,rx_pcap=" + dir + "/mix.pcap,infinite_rx=1",
+                                  "--", "--live", "--api-listen", "127.0.0.1:0", "--grpc-listen", "off"};
+    ns = std::make_unique<Process>(binary("NETSCOPE_BIN"), args, dir, "netscope");
+    const std::string addr = wait_for(ns->err, std::regex(R"(API on http://([0-9.]+:[0-9]+)/)"), std::chrono::seconds(20));
+    if (!addr.empty()) base = "http://" + addr;
+  }
+  /// Packets of a traffic class in the latest snapshot.
+  std::uint64_t proto(const char* name) const {
     const json c = get_json(base + "/api/v1/stats/current");
     if (!c.is_object() || !c["protocols"].contains(name)) return 0;
     return c["protocols"][name]["packets"].get<std::uint64_t>();
-  };
-  const auto grows = [&](const char* name) {
+  }
+  /// True when the class's count grows over two snapshots.
+  bool grows(const char* name) const {
     const std::uint64_t before = proto(name);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two snapshots later
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
     return proto(name) > before;
-  };
+  }
+};
+
+TEST(Api, FiltersSetThroughTheApiApplyToTheDataPlaneAtOnce) {
+  const LoopingMix mix(0x33, 1000);
+  ASSERT_FALSE(mix.base.empty()) << slurp(mix.ns->err);
+  const std::string& base = mix.base;
+  Process& ns = *mix.ns;
+  const auto grows = [&](const char* name) { return mix.grows(name); };
   ASSERT_TRUE(grows("esp"));
   ASSERT_TRUE(grows("udp"));
   // A bad expression is refused at once, with libpcap's reason.
@@ -264,27 +279,11 @@ TEST(Api, FiltersSetThroughTheApiApplyToTheDataPlaneAtOnce) {
 // Include/exclude rules on decoded fields changed live: POST excludes ESP at once, the
 // rule is listed, a rule that does not parse is a 400, DELETE brings ESP back.
 TEST(Api, FieldRulesChangedThroughTheApiApplyAtOnce) {
-  const std::string dir = temp_dir();
-  std::vector<Frame> frames = esp_run(0x44, 1, 100);
-  for (std::uint16_t i = 0; i < 100; ++i) frames.push_back(udp4(static_cast<std::uint16_t>(2000 + i), 53));
-  write_pcap(dir + "/mix.pcap", frames);
-  std::vector<std::string> args{"--no-huge", "--no-pci", "-m", "512", "--file-prefix", unique_prefix(), "-l", "0-1",
-                                "--log-level", "lib.eal:error", "--vdev=net_pcap0,rx_pcap=" + dir + "/mix.pcap,infinite_rx=1",
-                                "--", "--live", "--api-listen", "127.0.0.1:0", "--grpc-listen", "off"};
-  Process ns(binary("NETSCOPE_BIN"), args, dir, "netscope");
-  const std::string addr = wait_for(ns.err, std::regex(R"(API on http://([0-9.]+:[0-9]+)/)"), std::chrono::seconds(20));
-  ASSERT_FALSE(addr.empty()) << slurp(ns.err);
-  const std::string base = "http://" + addr;
-  const auto proto = [&](const char* name) -> std::uint64_t {
-    const json c = get_json(base + "/api/v1/stats/current");
-    if (!c.is_object() || !c["protocols"].contains(name)) return 0;
-    return c["protocols"][name]["packets"].get<std::uint64_t>();
-  };
-  const auto grows = [&](const char* name) {
-    const std::uint64_t before = proto(name);
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two snapshots later
-    return proto(name) > before;
-  };
+  const LoopingMix mix(0x44, 2000);
+  ASSERT_FALSE(mix.base.empty()) << slurp(mix.ns->err);
+  const std::string& base = mix.base;
+  Process& ns = *mix.ns;
+  const auto grows = [&](const char* name) { return mix.grows(name); };
   ASSERT_TRUE(grows("esp"));
   const std::string bad = sh("curl -s -m 5 -X POST -d '{\"rule\": \"exclude colour=red\"}' " + base + "/api/v1/config/rules");
   EXPECT_NE(bad.find("bad_rule"), std::string::npos) << bad;
