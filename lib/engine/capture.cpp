@@ -22,17 +22,21 @@ FrameHistory::FrameHistory(std::uint32_t ports, std::uint32_t depth, std::uint32
       snaplen_(snaplen),
       slots_(std::make_unique<Slot[]>(static_cast<std::size_t>(ports_) * depth_)),
       data_(std::make_unique<std::uint8_t[]>(static_cast<std::size_t>(ports_) * depth_ * snaplen_)),
-      pushed_(std::make_unique<std::uint64_t[]>(ports_)) {}
+      pushed_(std::make_unique<std::uint64_t[]>(ports_)),
+      next_(std::make_unique<std::uint32_t[]>(ports_)) {}
 
 std::size_t FrameHistory::index_of(std::uint16_t port, std::uint32_t age) const noexcept {
-  const std::uint64_t newest = pushed_[port] - 1;
-  return static_cast<std::size_t>(port) * depth_ + static_cast<std::size_t>((newest - age) % depth_);
+  // The newest frame sits just before next_[port]; age < depth_, so one wrap at most.
+  std::uint32_t slot = next_[port] + depth_ - 1 - age;
+  if (slot >= depth_) slot -= depth_;
+  return static_cast<std::size_t>(port) * depth_ + slot;
 }
 
 void FrameHistory::push(std::uint16_t port, decode::Bytes bytes, std::uint32_t wire_len, std::uint64_t ts,
                         std::uint64_t index) noexcept {
   if (port >= ports_) return;
-  const std::size_t i = static_cast<std::size_t>(port) * depth_ + static_cast<std::size_t>(pushed_[port] % depth_);
+  const std::size_t i = static_cast<std::size_t>(port) * depth_ + next_[port];
+  if (++next_[port] == depth_) next_[port] = 0;
   ++pushed_[port];
   Slot& s = slots_[i];
   s.timestamp_ns = ts;

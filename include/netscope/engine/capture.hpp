@@ -86,6 +86,7 @@ class FrameHistory {
   std::unique_ptr<Slot[]> slots_;
   std::unique_ptr<std::uint8_t[]> data_;
   std::unique_ptr<std::uint64_t[]> pushed_;  ///< frames pushed per port
+  std::unique_ptr<std::uint32_t[]> next_;    ///< per port, the slot the next frame takes (no division per packet)
 };
 
 }  // namespace netscope::engine
