@@ -386,24 +386,30 @@ bool Worker::restore_sa(const SaSummary& s) noexcept {
   return true;
 }
 
+flow::FlowEntry* Worker::insert_flow(const flow::FlowKey& key, std::uint64_t h, std::uint64_t ts,
+                                     bool& created) noexcept {
+  // A new flow in a full table: first retire flows that are already idle past their
+  // timeout, so that only live flows are ever evicted.
+  if (flows_.size() == flows_.capacity()) maintain(std::max(clock_, ts));
+  bool evicted = false;
+  flow::FlowEntry victim;  // here, not in track_flow: zeroing 128 bytes per packet showed in profiles
+  flow::FlowEntry* f = flows_.find_or_insert(key, h, created, victim, evicted);
+  if (evicted) [[unlikely]] {
+    counters_->flows_evicted.add();
+    emit_flow(victim, flow::EndReason::table_full, flows_.slot_of(*f));  // f took its slot
+  }
+  return f;
+}
+
 void Worker::track_flow(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
                         std::uint64_t ts, decode::Bytes frame) noexcept {
   const flow::FlowKey& key = s.flow_key;
   const bool forward = s.forward;
   const std::uint64_t h = s.flow_hash;
   bool created = false;
-  bool evicted = false;
-  flow::FlowEntry victim;
   flow::FlowEntry* f = flows_.find(key, h);
-  if (f == nullptr) {
-    // A new flow in a full table: first retire flows that are already idle past their
-    // timeout, so that only live flows are ever evicted.
-    if (flows_.size() == flows_.capacity()) maintain(std::max(clock_, ts));
-    f = flows_.find_or_insert(key, h, created, victim, evicted);
-  }
-  if (evicted) [[unlikely]] {
-    counters_->flows_evicted.add();
-    emit_flow(victim, flow::EndReason::table_full, flows_.slot_of(*f));  // f took its slot
+  if (f == nullptr) [[unlikely]] {
+    f = insert_flow(key, h, ts, created);
   }
   const std::uint32_t slot = flows_.slot_of(*f);
   if (created) {

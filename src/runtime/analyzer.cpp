@@ -76,6 +76,21 @@ struct QueueRef {
   std::uint64_t next_index = 0;       ///< packet index within this queue's input
 };
 
+/// What a pipeline RX lcore hands a worker for one packet, in the ring itself. The worker
+/// takes everything from here and never reads the mbuf's two header lines, which the RX
+/// lcore's core wrote last (at 1M flows those cross-core misses were a third of a worker's
+/// time); it sends the mbuf back to the RX lcore to be freed there.
+struct RxDesc {
+  rte_mbuf* mbuf = nullptr;
+  const std::uint8_t* data = nullptr;  ///< first byte of the frame; null: several segments, read the mbuf
+  std::uint64_t time_ns = 0;
+  std::uint64_t index = 0;             ///< position in the port's input
+  std::uint32_t pkt_len = 0;
+  std::uint16_t data_len = 0;
+  std::uint16_t port = 0;
+};
+static_assert(sizeof(RxDesc) == 40 && sizeof(RxDesc) % 4 == 0, "ring elements are multiples of 4 bytes");
+
 /// Shared run state written by the control lcore, read by the others.
 struct RunFlags {
   std::atomic<bool> rx_stop{false};
@@ -83,11 +98,9 @@ struct RunFlags {
   std::atomic<bool> abort{false};  ///< give up blocking waits
 };
 
-/// Mbuf dynamic field carrying the packet's index within its queue's input (pipeline).
+/// Mbuf dynamic field carrying the packet's index within its queue's input, stamped before
+/// a filter drops any (rtc and pipeline RX with filters; otherwise the burst position is the index).
 int g_index_offset = -1;
-/// Mbuf dynamic field carrying the packet's time in ns, stamped by the pipeline RX lcore
-/// (the PMD's timestamp in the port's own units converted, else the wall clock at RX).
-int g_time_offset = -1;
 
 /// Worker -> control rings for flow records and events. Blocking in replay (the control
 /// lcore always drains, so a wait is bounded), dropping when live (never stall RX).
@@ -171,7 +184,8 @@ struct alignas(64) WorkerContext {
   unsigned lcore = 0;
   std::uint16_t index = 0;
   std::vector<QueueRef> queues;     ///< rtc: queues it polls
-  std::vector<rte_ring*> inputs;    ///< pipeline: rings from each RX lcore
+  std::vector<rte_ring*> inputs;    ///< pipeline: RxDesc rings from each RX lcore
+  std::vector<rte_ring*> returns;   ///< pipeline: mbufs back to the RX lcore of inputs[i]
   std::unique_ptr<RingSink> sink;
   std::unique_ptr<engine::Worker> worker;
   std::atomic<bool> done{false};
@@ -179,13 +193,18 @@ struct alignas(64) WorkerContext {
   util::Counter idle_cycles;  ///< TSC cycles of empty polls
   util::Counter record_dropped;  ///< frames the recording filter matched that the queue refused
   alignas(64) std::array<std::uint8_t, 16384> scratch{};  ///< linearized multi-segment frames
+  /// One poll's frames for the engine. A member, not a local: a local array of 512
+  /// value-initialized FrameRefs was a 20 KB memset on every poll.
+  std::array<engine::FrameRef, kMaxBurst> refs{};
+  std::array<RxDesc, kMaxBurst> descs{};  ///< pipeline: one dequeued burst
 };
 
 /// A pipeline RX lcore: polls queues, shards, hands packets to workers.
 struct alignas(64) RxContext {
   unsigned lcore = 0;
   std::vector<QueueRef> queues;
-  std::vector<rte_ring*> outputs;   ///< one per worker
+  std::vector<rte_ring*> outputs;   ///< RxDesc rings, one per worker
+  std::vector<rte_ring*> returns;   ///< mbufs the workers are done with, one ring per worker
   std::atomic<bool> done{false};
   util::Counter ring_drops;
   util::Counter ring_waits;
@@ -281,7 +300,7 @@ unsigned rtc_poll(WorkerContext& ctx) noexcept {
   // port's own counters (imissed) show what the NIC dropped meanwhile.
   if (g.paused.load(std::memory_order_relaxed)) return 0;
   rte_mbuf* bufs[kMaxBurst];
-  engine::FrameRef refs[kMaxBurst];
+  engine::FrameRef* const refs = ctx.refs.data();
   unsigned total = 0;
   for (QueueRef& q : ctx.queues) {
     std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
@@ -326,21 +345,42 @@ unsigned rtc_poll(WorkerContext& ctx) noexcept {
 
 /// pipeline worker: drains each input ring once. Returns packets.
 unsigned pipeline_poll(WorkerContext& ctx) noexcept {
+  RxDesc* const descs = ctx.descs.data();
+  engine::FrameRef* const refs = ctx.refs.data();
   rte_mbuf* bufs[kMaxBurst];
-  engine::FrameRef refs[kMaxBurst];
   unsigned total = 0;
-  for (rte_ring* r : ctx.inputs) {
-    const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(bufs), g.burst, nullptr);
+  for (std::size_t r = 0; r < ctx.inputs.size(); ++r) {
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(ctx.inputs[r], descs, sizeof(RxDesc), g.burst, nullptr);
     if (n == 0) continue;
+    for (unsigned i = 0; i < n; ++i) {
+      if (descs[i].data != nullptr) rte_prefetch0(descs[i].data);
+    }
     unsigned k = 0;
     for (unsigned i = 0; i < n; ++i) {
-      rte_mbuf* m = bufs[i];
-      const engine::FrameRef ref{{}, m->pkt_len, m->port, *RTE_MBUF_DYNFIELD(m, g_time_offset, const std::uint64_t*),
-                                 *RTE_MBUF_DYNFIELD(m, g_index_offset, const std::uint64_t*)};
-      add_frame(ctx, m, ref, refs, k);
+      const RxDesc& d = descs[i];
+      bufs[i] = d.mbuf;
+      if (d.data != nullptr) [[likely]] {
+        // Field by field into place: a FrameRef built aside and copied whole is read back
+        // with wider loads than it was written with, which the store buffer cannot forward.
+        engine::FrameRef& ref = refs[k++];
+        ref.bytes = {d.data, d.data_len};
+        ref.wire_len = d.pkt_len;
+        ref.port = d.port;
+        ref.timestamp_ns = d.time_ns;
+        ref.packet_index = d.index;
+      } else {
+        // Several segments: linearized into the scratch buffer, analyzed on its own.
+        ctx.worker->process_burst({refs, k});
+        k = 0;
+        engine::FrameRef ref{frame_bytes(d.mbuf, ctx.scratch), d.pkt_len, d.port, d.time_ns, d.index};
+        ctx.worker->process_burst({&ref, 1});
+      }
     }
     ctx.worker->process_burst({refs, k});
-    rte_pktmbuf_free_bulk(bufs, n);
+    // Back to the RX lcore, which frees them on its own core; freed here only when that
+    // ring is full (the RX lcore has stopped, or lags).
+    const unsigned back = rte_ring_sp_enqueue_burst(ctx.returns[r], reinterpret_cast<void* const*>(bufs), n, nullptr);
+    if (back < n) rte_pktmbuf_free_bulk(bufs + back, n - back);
     total += n;
   }
   return total;
@@ -387,13 +427,26 @@ int worker_main(void* arg) {
   return 0;
 }
 
+/// Frees what the workers sent back (pipeline): into this lcore's mempool cache, from which
+/// its next RX bursts allocate.
+inline void free_returned(RxContext& ctx) noexcept {
+  rte_mbuf* done[kMaxBurst];
+  for (rte_ring* r : ctx.returns) {
+    unsigned got = 0;
+    while ((got = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(done), kMaxBurst, nullptr)) != 0) {
+      rte_pktmbuf_free_bulk(done, got);
+    }
+  }
+}
+
 int rx_main(void* arg) {
   auto& ctx = *static_cast<RxContext*>(arg);
   rte_mbuf* bufs[kMaxBurst];
   const std::size_t nw = ctx.outputs.size();
-  std::vector<std::array<rte_mbuf*, kMaxBurst>> batches(nw);
+  std::vector<std::array<RxDesc, kMaxBurst>> batches(nw);
   std::vector<unsigned> counts(nw, 0);
   while (!g.flags.rx_stop.load(std::memory_order_relaxed)) {
+    free_returned(ctx);
     if (g.paused.load(std::memory_order_relaxed)) {
       rte_pause();
       continue;
@@ -401,44 +454,57 @@ int rx_main(void* arg) {
     for (QueueRef& q : ctx.queues) {
       std::uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs, g.burst);
       if (n == 0) continue;
-      // Index and time are stamped at RX, in the port's own timestamp units, before the
-      // filters drop any: the worker takes both from the mbuf.
+      // Index and time are taken at RX, in the port's own timestamp units, before the
+      // filters drop any.
       const std::uint64_t rx_now = q.timestamp_scale == 0 ? wall_ns() : 0;
-      for (std::uint16_t i = 0; i < n; ++i) {
-        *RTE_MBUF_DYNFIELD(bufs[i], g_index_offset, std::uint64_t*) = q.next_index++;
-        *RTE_MBUF_DYNFIELD(bufs[i], g_time_offset, std::uint64_t*) = mbuf_time(bufs[i], q.timestamp_scale, rx_now);
+      PortFilter* const api_filter = q.api->current.load(std::memory_order_acquire);
+      const bool plain = q.filter == nullptr && api_filter == nullptr && q.record == nullptr;
+      const std::uint64_t base = q.next_index;
+      if (plain) [[likely]] {
+        q.next_index += n;  // the index is the burst position: no mbuf field to write
+      } else {
+        for (std::uint16_t i = 0; i < n; ++i) *RTE_MBUF_DYNFIELD(bufs[i], g_index_offset, std::uint64_t*) = q.next_index++;
+        if (q.filter != nullptr) {
+          n = q.filter->apply(bufs, n);
+          if (n == 0) continue;
+        }
+        if (api_filter != nullptr) {
+          n = api_filter->apply(bufs, n);
+          if (n == 0) continue;
+        }
+        if (q.record != nullptr) record_matching(q, bufs, n, rx_now, ctx.record_dropped, ctx.scratch);
       }
-      if (q.filter != nullptr) {
-        n = q.filter->apply(bufs, n);
-        if (n == 0) continue;
-      }
-      if (PortFilter* f = q.api->current.load(std::memory_order_acquire); f != nullptr) [[unlikely]] {
-        n = f->apply(bufs, n);
-        if (n == 0) continue;
-      }
-      if (q.record != nullptr) [[unlikely]] record_matching(q, bufs, n, rx_now, ctx.record_dropped, ctx.scratch);
       for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = bufs[i];
-        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(bufs[i + 1], const void*));
-        decode::decode_frame(frame_bytes(m, ctx.scratch), ctx.pkt);
-        const std::uint32_t h = engine::shard_hash(ctx.pkt);
-        m->hash.rss = h;
-        const std::size_t w = h % nw;
-        batches[w][counts[w]++] = m;
+        std::size_t w = 0;
+        if (nw > 1) {  // one worker: nothing to choose, so no decode and no hash here
+          if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(bufs[i + 1], const void*));
+          decode::decode_frame(frame_bytes(m, ctx.scratch), ctx.pkt);
+          w = engine::shard_hash(ctx.pkt) % nw;
+        }
+        RxDesc& d = batches[w][counts[w]++];  // written in place, field by field
+        d.mbuf = m;
+        d.data = m->nb_segs == 1 ? rte_pktmbuf_mtod(m, const std::uint8_t*) : nullptr;
+        d.time_ns = mbuf_time(m, q.timestamp_scale, rx_now);
+        d.index = plain ? base + i : *RTE_MBUF_DYNFIELD(m, g_index_offset, const std::uint64_t*);
+        d.pkt_len = m->pkt_len;
+        d.data_len = m->data_len;
+        d.port = q.port;
       }
       for (std::size_t w = 0; w < nw; ++w) {
         unsigned sent = 0;
         while (sent < counts[w]) {
-          sent += rte_ring_sp_enqueue_burst(ctx.outputs[w], reinterpret_cast<void**>(batches[w].data() + sent),
-                                            counts[w] - sent, nullptr);
+          sent += rte_ring_sp_enqueue_burst_elem(ctx.outputs[w], batches[w].data() + sent, sizeof(RxDesc),
+                                                 counts[w] - sent, nullptr);
           if (sent < counts[w]) {
             if (!g.replay || g.flags.abort.load(std::memory_order_relaxed)) {
               // Live: never stall the NIC queue; drop and count.
               ctx.ring_drops.add(counts[w] - sent);
-              rte_pktmbuf_free_bulk(batches[w].data() + sent, counts[w] - sent);
+              for (unsigned j = sent; j < counts[w]; ++j) rte_pktmbuf_free(batches[w][j].mbuf);
               break;
             }
             ctx.ring_waits.add();
+            free_returned(ctx);  // a worker waiting on a full return ring would wait on us
             rte_pause();
           }
         }
@@ -1184,9 +1250,7 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   static const rte_mbuf_dynfield index_field = {"netscope_packet_index", sizeof(std::uint64_t),
                                                 alignof(std::uint64_t), 0};
   g_index_offset = rte_mbuf_dynfield_register(&index_field);
-  static const rte_mbuf_dynfield time_field = {"netscope_rx_time_ns", sizeof(std::uint64_t), alignof(std::uint64_t), 0};
-  g_time_offset = rte_mbuf_dynfield_register(&time_field);
-  if (g_index_offset < 0 || g_time_offset < 0) {
+  if (g_index_offset < 0) {
     std::fprintf(stderr, "netscope: cannot register an mbuf field: %s\n", rte_strerror(rte_errno));
     return 1;
   }
@@ -1277,11 +1341,18 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       r->lcore = l;
       for (std::size_t wi = 0; wi < workers.size(); ++wi) {
         const std::string name = "nsw" + std::to_string(l) + "_" + std::to_string(wi);
-        rte_ring* ring = rte_ring_create(name.c_str(), cfg.worker_ring, static_cast<int>(rte_socket_id()),
-                                         RING_F_SP_ENQ | RING_F_SC_DEQ);
+        rte_ring* ring = rte_ring_create_elem(name.c_str(), sizeof(RxDesc), cfg.worker_ring,
+                                              static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
         if (ring == nullptr) throw std::runtime_error("cannot create ring " + name + ": " + rte_strerror(rte_errno));
         r->outputs.push_back(ring);
         workers[wi]->inputs.push_back(ring);
+        // The way back holds at least what the way out can: a worker never frees on its
+        // own while its RX lcore runs.
+        rte_ring* back = rte_ring_create((name + "b").c_str(), 2 * cfg.worker_ring, static_cast<int>(rte_socket_id()),
+                                         RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (back == nullptr) throw std::runtime_error("cannot create ring " + name + "b: " + rte_strerror(rte_errno));
+        r->returns.push_back(back);
+        workers[wi]->returns.push_back(back);
       }
       rxs.push_back(std::move(r));
     }
@@ -1416,6 +1487,20 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     std::fprintf(stderr, "netscope: mode %s, %zu RX lcore(s), %zu worker lcore(s)\n", mode.c_str(),
                  pipeline ? rxs.size() : workers.size(), workers.size());
     std::fprintf(stderr, "netscope: %-6s %-4s %-10s %s\n", "lcore", "cpu", "role", "port/queue");
+    // The CPUs the lcore's thread may run on (rte_lcore_to_cpu_id gives the lcore's own
+    // number when --lcores maps lcores to other CPUs).
+    auto cpus = [](unsigned lcore) {
+      const rte_cpuset_t set = rte_lcore_cpuset(lcore);
+      std::string t;
+      for (unsigned c = 0; c < CPU_SETSIZE; ++c) {
+        if (!CPU_ISSET(c, &set)) continue;
+        unsigned e = c;
+        while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, &set)) ++e;
+        t += (t.empty() ? "" : ",") + std::to_string(c) + (e != c ? "-" + std::to_string(e) : "");
+        c = e;
+      }
+      return t.empty() ? std::string("?") : t;
+    };
     auto queues_text = [](const std::vector<QueueRef>& qs) {
       std::string t;
       for (const QueueRef& q : qs) {
@@ -1425,17 +1510,16 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
       }
       return t.empty() ? std::string("-") : t;
     };
-    std::fprintf(stderr, "netscope: %-6u %-4d %-10s %s\n", rte_get_main_lcore(),
-                 rte_lcore_to_cpu_id(static_cast<int>(rte_get_main_lcore())),
+    std::fprintf(stderr, "netscope: %-6u %-4s %-10s %s\n", rte_get_main_lcore(), cpus(rte_get_main_lcore()).c_str(),
                  single ? "ctl+rx+wk" : "control", single ? queues_text(workers[0]->queues).c_str() : "-");
     for (const auto& r : rxs) {
-      std::fprintf(stderr, "netscope: %-6u %-4d %-10s %s\n", r->lcore, rte_lcore_to_cpu_id(static_cast<int>(r->lcore)),
-                   "rx", queues_text(r->queues).c_str());
+      std::fprintf(stderr, "netscope: %-6u %-4s %-10s %s\n", r->lcore, cpus(r->lcore).c_str(), "rx",
+                   queues_text(r->queues).c_str());
     }
     if (!single) {
       for (const auto& w : workers) {
-        std::fprintf(stderr, "netscope: %-6u %-4d %-10s %s\n", w->lcore,
-                     rte_lcore_to_cpu_id(static_cast<int>(w->lcore)), pipeline ? "worker" : "rx+worker",
+        std::fprintf(stderr, "netscope: %-6u %-4s %-10s %s\n", w->lcore, cpus(w->lcore).c_str(),
+                     pipeline ? "worker" : "rx+worker",
                      pipeline ? "(rings)" : queues_text(w->queues).c_str());
       }
     }
@@ -1746,7 +1830,9 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
     rte_eth_dev_close(p.id);
   }
   for (auto& r : rxs) {
+    free_returned(*r);  // what the workers sent back after their RX lcore stopped
     for (rte_ring* ring : r->outputs) rte_ring_free(ring);
+    for (rte_ring* ring : r->returns) rte_ring_free(ring);
   }
   workers.clear();
   rxs.clear();

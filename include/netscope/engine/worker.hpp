@@ -338,6 +338,9 @@ class Worker {
   void capture(const FrameRef& f, const decode::DecodedPacket& p) noexcept;
   void emit_capture(CaptureMeta m, decode::Bytes bytes) noexcept;
   void send_snapshot() noexcept;
+  /// The slow path of track_flow: a flow not in the table (may retire or evict others).
+  [[gnu::noinline]] flow::FlowEntry* insert_flow(const flow::FlowKey& key, std::uint64_t h, std::uint64_t ts,
+                                                 bool& created) noexcept;
   void track_flow(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
                   std::uint64_t ts, decode::Bytes frame) noexcept;
   /// Fragments: reassembles, then tracks the whole datagram's flow.
