@@ -521,23 +521,35 @@ void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const St
   }
 }
 
+void Worker::lookup(Staged& s) noexcept {
+  if (s.has_sa) {
+    s.sa_entry = sas_.lookup(s.sa_key, s.sa_hash);
+    if (s.sa_entry != nullptr) sas_.prefetch_entry(*s.sa_entry);
+  }
+  if (s.has_flow) flows_.prefetch_entry(s.flow_key, s.flow_hash);
+}
+
 void Worker::process_burst(std::span<const FrameRef> frames) noexcept {
   rules_now_ = rules_.load(std::memory_order_acquire);
-  for (std::size_t base = 0; base < frames.size(); base += kBurstChunk) {
-    const std::size_t n = std::min(kBurstChunk, frames.size() - base);
-    for (std::size_t i = 0; i < n; ++i) stage(frames[base + i], pkts_[i], staged_[i]);
-    // Second round: the index slots are in cache now; find the entries and prefetch them.
-    for (std::size_t i = 0; i < n; ++i) {
-      Staged& s = staged_[i];
-      if (s.has_sa) {
-        s.sa_entry = sas_.lookup(s.sa_key, s.sa_hash);
-        if (s.sa_entry != nullptr) sas_.prefetch_entry(*s.sa_entry);
-      }
-      if (s.has_flow) flows_.prefetch_entry(s.flow_key, s.flow_hash);
+  // A software pipeline over the burst: at step t, frame t is staged (decoded, hashed, its
+  // index slot prefetched), frame t - kLookupDistance is looked up (index slot read, its
+  // entries prefetched) and frame t - kLookupDistance - kAnalyzeDistance is analyzed. The
+  // prefetches are spread evenly over the work instead of issued 64 at a time, which
+  // filled the core's line fill buffers and stalled on them; frames are analyzed in order.
+  static_assert(kLookupDistance + kAnalyzeDistance < kBurstChunk, "a staged slot is reused kBurstChunk frames later");
+  constexpr std::size_t kMask = kBurstChunk - 1;
+  static_assert((kBurstChunk & kMask) == 0);
+  const std::size_t n = frames.size();
+  for (std::size_t t = 0; t < n + kLookupDistance + kAnalyzeDistance; ++t) {
+    if (t < n) {
+      if (t + kFrameDistance < n) __builtin_prefetch(frames[t + kFrameDistance].bytes.data());
+      stage(frames[t], pkts_[t & kMask], staged_[t & kMask]);
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      analyze(frames[base + i], pkts_[i], staged_[i]);
-      if (capturing_) [[unlikely]] capture(frames[base + i], pkts_[i]);
+    if (t >= kLookupDistance && t - kLookupDistance < n) lookup(staged_[(t - kLookupDistance) & kMask]);
+    if (t >= kLookupDistance + kAnalyzeDistance) {
+      const std::size_t i = t - kLookupDistance - kAnalyzeDistance;
+      analyze(frames[i], pkts_[i & kMask], staged_[i & kMask]);
+      if (capturing_) [[unlikely]] capture(frames[i], pkts_[i & kMask]);
     }
   }
 }

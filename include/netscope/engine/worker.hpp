@@ -247,7 +247,10 @@ struct FrameRef {
   std::uint64_t packet_index = 0;
 };
 
-inline constexpr std::size_t kBurstChunk = 32;  ///< frames decoded ahead per prefetch round
+inline constexpr std::size_t kBurstChunk = 32;  ///< staged frames kept (a power of two)
+inline constexpr std::size_t kFrameDistance = 4;     ///< frames whose bytes are prefetched ahead of staging
+inline constexpr std::size_t kLookupDistance = 6;    ///< frames staged ahead of their table lookup
+inline constexpr std::size_t kAnalyzeDistance = 8;   ///< frames looked up ahead of their analysis
 
 class Worker {
  public:
@@ -325,6 +328,8 @@ class Worker {
     bool forward = true;
   };
   void stage(const FrameRef& f, decode::DecodedPacket& p, Staged& s) noexcept;
+  /// Reads the staged frame's index slots and prefetches its entries (SA found here).
+  void lookup(Staged& s) noexcept;
   void analyze(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s) noexcept;
   /// Returns the verdict for the packet tap; the extended number goes to `seq`.
   PacketVerdict track_sa(const decode::DecodedPacket& p, const Staged& s, std::uint32_t wire_len,
