@@ -526,7 +526,7 @@ void Worker::lookup(Staged& s) noexcept {
     s.sa_entry = sas_.lookup(s.sa_key, s.sa_hash);
     if (s.sa_entry != nullptr) sas_.prefetch_entry(*s.sa_entry);
   }
-  if (s.has_flow) flows_.prefetch_entry(s.flow_key, s.flow_hash);
+  if (s.has_flow) flows_.prefetch_entry(s.flow_hash);
 }
 
 void Worker::process_burst(std::span<const FrameRef> frames) noexcept {

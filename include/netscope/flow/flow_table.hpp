@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -51,23 +52,28 @@ struct FlowDirection {
 enum class EndReason : std::uint8_t { idle_timeout, table_full, shutdown };
 std::string_view to_string(EndReason r) noexcept;
 
-struct FlowEntry {
+struct alignas(64) FlowEntry {
+  // First cache line: everything a packet reads before it knows what to do (the key, the
+  // recency stamp, the flags). The second line holds what a packet only adds to (the
+  // counters) and what expiry and eviction use (link time, list links, hash).
   FlowKey key;
-  FlowDirection a_to_b;
-  FlowDirection b_to_a;
-  std::uint64_t first_seen_ns = 0;
   std::uint64_t last_seen_ns = 0;
-  std::uint64_t linked_ns = 0;  ///< last_seen when the entry was (re)linked at its list head
-  std::uint32_t lru_prev = 0;  ///< index + 1, 0 = none
-  std::uint32_t lru_next = 0;
   std::uint32_t hash = 0;      ///< low 32 bits of hash(key)
   std::uint8_t tcp_flags = 0;  ///< union of TCP flags seen
   std::uint8_t list = 0;       ///< 0 active, 1 closed (TCP FIN/RST seen)
   bool initiator_is_a = true;  ///< the first packet went a -> b
   bool used = false;
   bool analysis_idle = false;  ///< per-flow analysis has nothing left to do (engine::FlowAnalyzer::idle_after)
+  bool stamped = false;        ///< a packet has set last_seen_ns and linked_ns
+  FlowDirection a_to_b;
+  FlowDirection b_to_a;
+  std::uint64_t first_seen_ns = 0;
+  std::uint64_t linked_ns = 0;  ///< last_seen when the entry was (re)linked at its list head
+  std::uint32_t lru_prev = 0;  ///< index + 1, 0 = none
+  std::uint32_t lru_next = 0;
 };
 static_assert(sizeof(FlowEntry) <= 128, "keep flows small: <= 256 bytes per flow in all");
+static_assert(offsetof(FlowEntry, stamped) < 64, "the per-packet fields share the first cache line");
 
 struct FlowTimeouts {
   std::uint64_t idle_ns = 60'000'000'000ull;   ///< any flow without packets this long
@@ -88,8 +94,7 @@ class FlowTable {
   /// Prefetches the entries whose index slot carries `h`'s tag (second prefetch round),
   /// without reading them: comparing keys here would wait for the very line being
   /// prefetched. A tag match of another key only costs a useless prefetch.
-  void prefetch_entry(const FlowKey& key, std::uint64_t h) const noexcept {
-    (void)key;
+  void prefetch_entry(std::uint64_t h) const noexcept {
     const auto tag = static_cast<std::uint32_t>(h);
     for (std::uint32_t i = tag & mask_;; i = (i + 1) & mask_) {
       const std::uint64_t s = index_[i];
@@ -114,7 +119,8 @@ class FlowTable {
   /// the per-packet path); a touched entry is moved to the head when it reaches the tail
   /// (expiry or eviction), so lists stay ordered by the time entries were linked. O(1).
   void touch(FlowEntry& e, std::uint64_t now) noexcept {
-    if (e.linked_ns == kUnstamped) {
+    if (!e.stamped) [[unlikely]] {
+      e.stamped = true;
       e.linked_ns = now;  // the first packet stamps the link time
       e.last_seen_ns = now;
     } else if (now > e.last_seen_ns) {
