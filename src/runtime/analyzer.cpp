@@ -224,7 +224,7 @@ struct Shared {
   double ns_per_tsc = 0;
   bool packet_clock = true;  ///< expiry by packet timestamps (replay) or wall time (live)
   std::atomic<bool> paused{false};  ///< capture paused by an API client: RX frees, counts nothing
-  bool replay = false;
+  bool replay = false;  ///< every input is a file (looped ones too): rings wait for room instead of dropping
   FrameQueue* frames = nullptr;  ///< captured frames to the control lcore (recording, inspector)
   bool record_blocking = false;  ///< the recording filter waits for room (replay, several lcores)
 };
@@ -1289,9 +1289,11 @@ int run_analyzer(const config::Config& cfg, bool quiet) {
   g.unix_ns0 = unix_now_ns();
   g.tsc0 = rte_rdtsc();
   g.ns_per_tsc = 1e9 / static_cast<double>(rte_get_tsc_hz());
+  // Rings wait for room instead of dropping when every input is a file, looped ones
+  // (infinite_rx) included: nothing is lost by waiting on a file.
   g.replay = !cfg.live;
   for (const PortState& p : ports) {
-    g.replay &= p.replay;
+    g.replay &= p.from_files;
     g.packet_clock &= p.timestamp_scale != 0;
   }
 

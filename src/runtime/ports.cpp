@@ -65,7 +65,8 @@ std::vector<PortState> discover_ports() {
         args = args.substr(next + 1);
       }
       p.rx_queues = static_cast<std::uint16_t>(std::max<std::size_t>(1, info.max_rx_queues));
-      p.replay = !p.files.empty() && !infinite && !iface;
+      p.from_files = !p.files.empty() && !iface;
+      p.replay = p.from_files && !infinite;
       p.timestamp_scale = 1000;  // net_pcap stamps microseconds from the capture
       if (p.replay) {
         for (const std::string& f : p.files) {

@@ -21,6 +21,7 @@ struct PortState {
   std::uint64_t rss_offloads = 0;       ///< hash types the device can spread by (0: no RSS)
   std::uint8_t hash_key_size = 40;
   bool replay = false;                  ///< net_pcap reading files, without infinite_rx
+  bool from_files = false;              ///< net_pcap reading files (infinite_rx too): the input can wait
   std::vector<std::string> files;       ///< rx_pcap files, one per queue
   std::uint64_t expected_packets = 0;   ///< records in all files
   std::uint64_t timestamp_scale = 0;    ///< mbuf timestamp units to ns; 0: use TSC

@@ -9,7 +9,7 @@
 # (reserved here).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SECS=${1:-6}
+SECS=${1:-15}
 WORK=$(mktemp -d /tmp/netscope-flows-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 [ -x build/apps/netscope/netscope ] || scripts/setup.sh
