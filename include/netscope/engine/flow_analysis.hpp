@@ -199,7 +199,10 @@ class FlowAnalyzer {
   void on_http(State& s, const l7::HttpMessage& m, FlowAnalysisCounters& c) noexcept;
 
   FlowAnalysisConfig cfg_;
-  std::unique_ptr<State[]> states_;
+  struct StateDeleter {
+    void operator()(State* p) const noexcept;
+  };
+  std::unique_ptr<State[], StateDeleter> states_;  ///< raw storage: a slot is zero-filled (reset) when a flow takes it
   std::unique_ptr<l7::HttpMessage[]> http_out_;  ///< per-call scratch
   std::unique_ptr<l7::DnsMessage[]> dns_out_;    ///< per-call scratch
 };
