@@ -470,11 +470,8 @@ void Worker::stage(const FrameRef& f, decode::DecodedPacket& p, Staged& s) noexc
   }
   // Fragments are tracked once reassembled (track_fragment), not one by one.
   s.has_flow = !(cfg_.analysis.reassembly && p.has(decode::kLayerIpFragment)) &&
-               flow::flow_key_of(p, s.flow_key, s.forward);
-  if (s.has_flow) {
-    s.flow_hash = flow::hash(s.flow_key);
-    flows_.prefetch(s.flow_hash);
-  }
+               flow::flow_key_of(p, s.flow_key, s.forward, s.flow_hash);
+  if (s.has_flow) flows_.prefetch(s.flow_hash);
 }
 
 void Worker::analyze(const FrameRef& f, const decode::DecodedPacket& p, const Staged& s) noexcept {

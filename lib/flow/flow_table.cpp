@@ -24,6 +24,11 @@ std::string_view to_string(EndReason r) noexcept {
 std::uint64_t hash(const FlowKey& k) noexcept { return util::hash_key(&k, sizeof k); }
 
 bool flow_key_of(const decode::DecodedPacket& p, FlowKey& key, bool& forward) noexcept {
+  std::uint64_t h = 0;
+  return flow_key_of(p, key, forward, h);
+}
+
+bool flow_key_of(const decode::DecodedPacket& p, FlowKey& key, bool& forward, std::uint64_t& h) noexcept {
   const decode::IpAddr* src = nullptr;
   const decode::IpAddr* dst = nullptr;
   std::uint64_t version = 0;
@@ -76,6 +81,7 @@ bool flow_key_of(const decode::DecodedPacket& p, FlowKey& key, bool& forward) no
   static_assert(std::endian::native == std::endian::little);
   w[4] = port_a | port_b << 16 | vlan << 32 | protocol << 48 | version << 56;
   std::memcpy(&key, w, sizeof w);
+  h = util::hash_key(w, sizeof w);  // == hash(key), from the words still in registers
   return true;
 }
 

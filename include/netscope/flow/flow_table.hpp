@@ -42,6 +42,8 @@ static_assert(sizeof(FlowKey) == 40);
 /// Builds the canonical key of an IP packet. `forward` tells whether the packet goes from
 /// endpoint a to b. Returns false for frames without IP.
 bool flow_key_of(const decode::DecodedPacket& p, FlowKey& key, bool& forward) noexcept;
+/// The same, with `h` = hash(key) computed on the way (the per-packet path).
+bool flow_key_of(const decode::DecodedPacket& p, FlowKey& key, bool& forward, std::uint64_t& h) noexcept;
 
 struct FlowDirection {
   std::uint64_t packets = 0;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../decode/frame_builder.hpp"
+
 #include <map>
 #include <random>
 #include <vector>
@@ -138,6 +140,75 @@ TEST(FlowTable, RandomOperationsMatchModel) {
     ASSERT_NE(e, nullptr) << k;
     EXPECT_EQ(e->last_seen_ns, seen);
   }
+}
+
+namespace tf = decode::test_frames;
+
+/// Decodes a frame and builds its key both ways (with and without the hash).
+FlowKey key_of(const tf::Buf& frame, bool& forward, std::uint64_t& h) {
+  decode::DecodedPacket p;
+  decode::decode_frame({frame.data(), frame.size()}, p);
+  FlowKey k2;
+  bool fwd2 = false;
+  EXPECT_TRUE(flow_key_of(p, k2, fwd2));
+  FlowKey k;
+  EXPECT_TRUE(flow_key_of(p, k, forward, h));
+  EXPECT_TRUE(k == k2);
+  EXPECT_EQ(forward, fwd2);
+  EXPECT_EQ(h, hash(k)) << "the hash computed with the key must be hash(key)";
+  return k;
+}
+
+/// Swaps source and destination address and port of an IPv4/UDP frame built by tf.
+tf::Buf reversed_ipv4_udp(tf::Buf f, std::size_t l3) {
+  for (int i = 0; i < 4; ++i) std::swap(f[l3 + 12 + i], f[l3 + 16 + i]);
+  const std::size_t l4 = l3 + 20;
+  std::swap(f[l4], f[l4 + 2]);
+  std::swap(f[l4 + 1], f[l4 + 3]);
+  return f;
+}
+
+TEST(FlowKeyOf, BothDirectionsOneKeyWithItsHash) {
+  const tf::Buf out = tf::cat({tf::ethernet(0x0800), tf::ipv4(17, 8 + 4), tf::udp(40000, 53, 4), tf::payload(4)});
+  const tf::Buf back = reversed_ipv4_udp(out, 14);
+  bool f1 = false, f2 = true;
+  std::uint64_t h1 = 0, h2 = 0;
+  const FlowKey k1 = key_of(out, f1, h1);
+  const FlowKey k2 = key_of(back, f2, h2);
+  EXPECT_TRUE(k1 == k2);
+  EXPECT_EQ(h1, h2);
+  EXPECT_NE(f1, f2);
+  // 192.0.2.1 < 198.51.100.2: the sender of `out` is endpoint a.
+  EXPECT_TRUE(f1);
+  EXPECT_EQ(k1.addr_a[0], 192);
+  EXPECT_EQ(k1.addr_b[0], 198);
+  EXPECT_EQ(k1.port_a, 40000);
+  EXPECT_EQ(k1.port_b, 53);
+  EXPECT_EQ(k1.protocol, 17);
+  EXPECT_EQ(k1.ip_version, 4);
+  EXPECT_EQ(k1.vlan, 0);
+}
+
+TEST(FlowKeyOf, VlanAndIpv6AreInTheKey) {
+  const tf::Buf tagged = tf::cat({tf::ethernet(0x8100), tf::vlan_tag(42, 0x0800), tf::ipv4(17, 8 + 4), tf::udp(1, 2, 4), tf::payload(4)});
+  const tf::Buf plain = tf::cat({tf::ethernet(0x0800), tf::ipv4(17, 8 + 4), tf::udp(1, 2, 4), tf::payload(4)});
+  bool f = false;
+  std::uint64_t ht = 0, hp = 0;
+  const FlowKey kt = key_of(tagged, f, ht);
+  const FlowKey kp = key_of(plain, f, hp);
+  EXPECT_EQ(kt.vlan, 42);
+  EXPECT_FALSE(kt == kp);
+  EXPECT_NE(ht, hp);
+  const tf::Buf v6 = tf::cat({tf::ethernet(0x86DD), tf::ipv6(6, 20), tf::tcp(443, 50000, 1, 0, 0x10, {})});
+  std::uint64_t h6 = 0;
+  const FlowKey k6 = key_of(v6, f, h6);
+  EXPECT_EQ(k6.ip_version, 6);
+  EXPECT_EQ(k6.protocol, 6);
+  EXPECT_TRUE(f);  // 2001:db8::1 < 2001:db8::2
+  EXPECT_EQ(k6.addr_a[15], 1);
+  EXPECT_EQ(k6.addr_b[15], 2);
+  EXPECT_EQ(k6.port_a, 443);
+  EXPECT_EQ(k6.port_b, 50000);
 }
 
 TEST(FlowTable, MemoryBudget) {
