@@ -295,6 +295,19 @@ inline void record_matching(QueueRef& q, rte_mbuf* const* bufs, unsigned n, std:
   }
 }
 
+/// A queue with filters or a recording filter: stamps each frame's index in the port's
+/// input (before a filter drops any), runs the configured and the API filter, queues the
+/// frames the recording filter matches. Returns how many frames are left in bufs.
+inline std::uint16_t filter_burst(QueueRef& q, PortFilter* api_filter, rte_mbuf** bufs, std::uint16_t n,
+                                  std::uint64_t now, util::Counter& record_dropped,
+                                  std::array<std::uint8_t, 16384>& scratch) noexcept {
+  for (std::uint16_t i = 0; i < n; ++i) *RTE_MBUF_DYNFIELD(bufs[i], g_index_offset, std::uint64_t*) = q.next_index++;
+  if (q.filter != nullptr) n = q.filter->apply(bufs, n);
+  if (api_filter != nullptr && n != 0) n = api_filter->apply(bufs, n);
+  if (q.record != nullptr && n != 0) record_matching(q, bufs, n, now, record_dropped, scratch);
+  return n;
+}
+
 /// rtc: polls each queue once and analyzes to completion. Returns packets.
 unsigned rtc_poll(WorkerContext& ctx) noexcept {
   // Paused by an API client: stop polling. A replayed capture waits in its file; a live
@@ -319,17 +332,8 @@ unsigned rtc_poll(WorkerContext& ctx) noexcept {
         add_frame(ctx, m, {{}, m->pkt_len, q.port, mbuf_time(m, q.timestamp_scale, now), base + i}, refs, k);
       }
     } else {
-      // The index is the position in the port's input, stamped before a filter drops any.
-      for (std::uint16_t i = 0; i < n; ++i) *RTE_MBUF_DYNFIELD(bufs[i], g_index_offset, std::uint64_t*) = q.next_index++;
-      if (q.filter != nullptr) {
-        n = q.filter->apply(bufs, n);
-        if (n == 0) continue;
-      }
-      if (api_filter != nullptr) {
-        n = api_filter->apply(bufs, n);
-        if (n == 0) continue;
-      }
-      if (q.record != nullptr) record_matching(q, bufs, n, now, ctx.record_dropped, ctx.scratch);
+      n = filter_burst(q, api_filter, bufs, n, now, ctx.record_dropped, ctx.scratch);
+      if (n == 0) continue;
       for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = bufs[i];
         const engine::FrameRef ref{{}, m->pkt_len, q.port, mbuf_time(m, q.timestamp_scale, now),
@@ -496,16 +500,8 @@ int rx_main(void* arg) {
       if (plain) [[likely]] {
         q.next_index += n;  // the index is the burst position: no mbuf field to write
       } else {
-        for (std::uint16_t i = 0; i < n; ++i) *RTE_MBUF_DYNFIELD(bufs[i], g_index_offset, std::uint64_t*) = q.next_index++;
-        if (q.filter != nullptr) {
-          n = q.filter->apply(bufs, n);
-          if (n == 0) continue;
-        }
-        if (api_filter != nullptr) {
-          n = api_filter->apply(bufs, n);
-          if (n == 0) continue;
-        }
-        if (q.record != nullptr) record_matching(q, bufs, n, rx_now, ctx.record_dropped, ctx.scratch);
+        n = filter_burst(q, api_filter, bufs, n, rx_now, ctx.record_dropped, ctx.scratch);
+        if (n == 0) continue;
       }
       for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = bufs[i];
