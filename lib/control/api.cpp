@@ -184,7 +184,43 @@ json page_json(const char* key, json items, std::size_t total, const std::option
   return j;
 }
 
+/// Length and characters of a filter or rule text; `what` names it in the message.
+TextProblem check_text(const std::string& text, const char* what) {
+  if (text.empty() || text.size() > kMaxFilterLength) return {"bad_body", std::string(what) + " must have 1 to 1024 characters"};
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7F) return {"bad_body", std::string(what) + " contains a control character"};
+  }
+  return {};
+}
+
 }  // namespace
+
+TextProblem check_filter_expression(const std::string& expr) {
+  if (TextProblem bad = check_text(expr, "expression")) return bad;
+  // Compiled here once (libpcap, Ethernet) so that a bad expression is refused now rather
+  // than a line on the control lcore's stderr later.
+  pcap_t* p = pcap_open_dead(DLT_EN10MB, 65535);
+  if (p == nullptr) return {};
+  TextProblem bad;
+  bpf_program prog{};
+  if (pcap_compile(p, &prog, expr.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    bad = {"bad_filter", "filter '" + expr.substr(0, 200) + "': " + pcap_geterr(p)};
+  } else {
+    pcap_freecode(&prog);
+  }
+  pcap_close(p);
+  return bad;
+}
+
+TextProblem check_field_rule(const std::string& rule) {
+  if (TextProblem bad = check_text(rule, "rule")) return bad;
+  try {
+    (void)decode::parse_field_rule(rule);  // a bad rule is refused now, not a log line later
+  } catch (const decode::RuleError& e) {
+    return {"bad_rule", "rule '" + rule.substr(0, 200) + "': " + e.what()};
+  }
+  return {};
+}
 
 HttpResponse error_response(int status, const std::string& code, const std::string& message) {
   return json_response(status, {{"error", code}, {"message", message}, {"status", status}});
@@ -888,24 +924,7 @@ HttpResponse Api::add_filter(const HttpRequest& r) {
     throw ApiError(400, "bad_body", "expected {\"expression\": \"...\"} with a string expression");
   }
   std::string expr = b["expression"].get<std::string>();
-  if (expr.empty() || expr.size() > kMaxFilterLength) {
-    throw ApiError(400, "bad_body", "expression must have 1 to 1024 characters");
-  }
-  for (unsigned char c : expr) {
-    if (c < 0x20 || c == 0x7F) throw ApiError(400, "bad_body", "expression contains a control character");
-  }
-  // Compiled here once (libpcap, Ethernet) so that a bad expression is a 400 now rather
-  // than a line on the control lcore's stderr later.
-  if (pcap_t* p = pcap_open_dead(DLT_EN10MB, 65535); p != nullptr) {
-    bpf_program prog{};
-    if (pcap_compile(p, &prog, expr.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-      const std::string why = pcap_geterr(p);
-      pcap_close(p);
-      throw ApiError(400, "bad_filter", "filter '" + expr.substr(0, 200) + "': " + why);
-    }
-    pcap_freecode(&prog);
-    pcap_close(p);
-  }
+  if (const TextProblem bad = check_filter_expression(expr)) throw ApiError(400, bad.code, bad.message);
   const auto f = st_.add_filter(std::move(expr));
   if (!f) throw ApiError(503, "busy", "command queue full; retry later");
   HttpResponse resp = json_response(201, {{"id", f->id}, {"expression", f->expression}, {"created", f->created_ns}});
@@ -929,15 +948,7 @@ HttpResponse Api::add_rule(const HttpRequest& r) {
     throw ApiError(400, "bad_body", "expected {\"rule\": \"include|exclude KEY=VALUE...\"} with a string rule");
   }
   std::string text = b["rule"].get<std::string>();
-  if (text.empty() || text.size() > kMaxFilterLength) throw ApiError(400, "bad_body", "rule must have 1 to 1024 characters");
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7F) throw ApiError(400, "bad_body", "rule contains a control character");
-  }
-  try {
-    (void)decode::parse_field_rule(text);  // a bad rule is a 400 now, not a log line later
-  } catch (const decode::RuleError& e) {
-    throw ApiError(400, "bad_rule", "rule '" + text.substr(0, 200) + "': " + e.what());
-  }
+  if (const TextProblem bad = check_field_rule(text)) throw ApiError(400, bad.code, bad.message);
   const auto f = st_.add_rule(std::move(text));
   if (!f) throw ApiError(503, "busy", "command queue full; retry later");
   HttpResponse resp = json_response(201, {{"id", f->id}, {"rule", f->expression}, {"created", f->created_ns}});

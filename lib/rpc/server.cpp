@@ -20,7 +20,6 @@
 #include "netscope/control/query.hpp"
 #include "netscope/control/state.hpp"
 #include "netscope/control/views.hpp"
-#include "netscope/decode/field_rules.hpp"
 #include "netscope_version.h"
 
 namespace netscope::rpc {
@@ -36,7 +35,6 @@ using grpc::StatusCode;
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 constexpr std::size_t kBatch = 1024;               ///< records copied out of a store at once
 constexpr std::uint64_t kMaxHistoryPoints = 10000;  ///< as the REST history
-constexpr std::size_t kMaxFilterLength = 1024;
 constexpr double kServingAge = 5.0;                 ///< seconds a snapshot stays fresh
 
 std::int64_t ms(std::uint64_t ns) { return static_cast<std::int64_t>(ns / 1'000'000ull); }
@@ -686,9 +684,8 @@ class Service final : public pb::NetworkTracker::Service {
       }
       case pb::TrackerConfig::ADD_FILTER: {
         const std::string& e = req->filter_expression();
-        if (e.empty() || e.size() > kMaxFilterLength) return invalid("filter_expression: must have 1 to 1024 characters");
-        for (unsigned char c : e) {
-          if (c < 0x20 || c == 0x7F) return invalid("filter_expression: contains a control character");
+        if (const control::TextProblem bad = control::check_filter_expression(e)) {
+          return invalid("filter_expression: " + bad.message);
         }
         const auto f = st_.add_filter(e);
         if (!f) return queue_full();
@@ -710,12 +707,7 @@ class Service final : public pb::NetworkTracker::Service {
       }
       case pb::TrackerConfig::ADD_RULE: {
         const std::string& t = req->rule();
-        if (t.empty() || t.size() > kMaxFilterLength) return invalid("rule: must have 1 to 1024 characters");
-        try {
-          (void)decode::parse_field_rule(t);
-        } catch (const decode::RuleError& e) {
-          return invalid(std::string("rule: ") + e.what());
-        }
+        if (const control::TextProblem bad = control::check_field_rule(t)) return invalid("rule: " + bad.message);
         const auto f = st_.add_rule(t);
         if (!f) return queue_full();
         out->set_rule_id(f->id);

@@ -545,6 +545,13 @@ TEST_F(Grpc, UpdateConfigPauseResumeFilters) {
   ASSERT_TRUE(s3.ok());
   EXPECT_FALSE(r3.accepted());
   ASSERT_GE(r3.filters_size(), 1);
+  // A filter libpcap cannot compile is refused at once, as REST refuses it (bad_filter),
+  // and not added.
+  const auto bad_filter = call(pb::TrackerConfig::ADD_FILTER, [](pb::TrackerConfig& r) { r.set_filter_expression("udp port banana"); });
+  EXPECT_EQ(bad_filter.first.error_code(), StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad_filter.first.error_message().find("filter_expression: filter 'udp port banana'"), std::string::npos)
+      << bad_filter.first.error_message();
+  EXPECT_EQ(get_json(rest() + "/api/v1/config/filters")["filters"].size(), static_cast<std::size_t>(r3.filters_size()));
   const std::uint64_t fid = r2.filter_id();
   ASSERT_TRUE(call(pb::TrackerConfig::REMOVE_FILTER, [&](pb::TrackerConfig& r) { r.set_filter_id(fid); }).first.ok());
   EXPECT_EQ(call(pb::TrackerConfig::REMOVE_FILTER, [&](pb::TrackerConfig& r) { r.set_filter_id(fid); }).first.error_code(),

@@ -55,6 +55,19 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;
 };
 
+/// Why a capture filter or field rule sent by an API client cannot be used (an empty
+/// code when it can). REST and gRPC both check with these, so a bad one is refused the
+/// same way on either: REST answers 400 with `code`, gRPC INVALID_ARGUMENT.
+struct TextProblem {
+  std::string code;     ///< bad_body (length, control characters), bad_filter or bad_rule
+  std::string message;
+  explicit operator bool() const noexcept { return !code.empty(); }
+};
+/// 1 to 1024 characters, no control characters, compiles with libpcap for Ethernet.
+TextProblem check_filter_expression(const std::string& expression);
+/// 1 to 1024 characters, no control characters, parses as a field rule.
+TextProblem check_field_rule(const std::string& rule);
+
 class Api {
  public:
   explicit Api(HubState& st);
