@@ -188,7 +188,7 @@ FlowEntry* FlowTable::find_or_insert(const FlowKey& key, std::uint64_t h, bool& 
     std::uint8_t l = tail_[1] != 0 ? 1 : 0;
     for (int tries = 0; tries < 8; ++tries) {
       FlowEntry& t = entries_[tail_[l] - 1];
-      if (t.last_seen_ns == t.linked_ns || t.linked_ns == kUnstamped) break;
+      if (t.last_seen_ns == t.linked_ns || !t.stamped) break;
       relink(t);
     }
     const std::uint32_t victim = tail_[l];
@@ -203,7 +203,6 @@ FlowEntry* FlowTable::find_or_insert(const FlowKey& key, std::uint64_t h, bool& 
   e.key = key;
   e.hash = static_cast<std::uint32_t>(h);
   e.used = true;
-  e.linked_ns = kUnstamped;
   std::uint32_t i = e.hash & mask_;
   while (index_[i] != 0) i = (i + 1) & mask_;
   index_[i] = (static_cast<std::uint64_t>(e.hash) << 32) | self;

@@ -86,8 +86,6 @@ struct FlowTimeouts {
 /// One writer; not thread-safe. Never allocates after construction.
 class FlowTable {
  public:
-  static constexpr std::uint64_t kUnstamped = ~0ull;  ///< linked_ns of an entry not yet touched
-
   explicit FlowTable(std::uint32_t capacity);
 
   /// Prefetches the index slot of hash `h` (call a few packets ahead of the lookup).
@@ -148,7 +146,7 @@ class FlowTable {
         // linked less than a timeout ago, no flow of the list can be idle yet. Stopping
         // here keeps active flows from being relinked on every call (at 1M flows each
         // relink is a few cache misses); a flow is relinked at most once per timeout.
-        if (e.linked_ns == kUnstamped || e.linked_ns + timeout > now) break;
+        if (!e.stamped || e.linked_ns + timeout > now) break;
         if (e.last_seen_ns + timeout > now) {
           relink(e);  // used since linked: to the head
           continue;
